@@ -1,0 +1,216 @@
+"""The swap-routing game: rules, rewards, observations and info on hand-built scenarios."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import qnet_envs  # noqa: F401  (registers the ids)
+from qnet_envs.physics import (
+    SINGLET_DM,
+    amplitude_damped,
+    fully_entangled_fraction,
+    reverse,
+    singlet_fidelity,
+    swap,
+    werner,
+)
+from qnet_envs.routing import core
+from qnet_envs.routing.env import SwapRoutingEnv
+from qnet_envs.routing.scenario import Scenario
+
+THETA = 0.3
+
+
+def diamond(**overrides) -> Scenario:
+    """Alice 0 - 1 - Bob 3 directly (Werner 0.7), or 1 - 2 - 3 through two damped links.
+
+    Edge list (slot order follows it): e0 (0,1) F=0.9; e1 (1,2) damped theta; e2 (3,2) damped
+    theta, stored from Bob's side so that walking 2 -> 3 reverses it and cancels e1;
+    e3 (1,3) F=0.7.
+    """
+    data = {
+        "name": "diamond",
+        "nodes": 4,
+        "edges": [
+            {"u": 0, "v": 1, "state": {"kind": "werner", "fidelity": 0.9}},
+            {"u": 1, "v": 2, "state": {"kind": "amplitude_damped", "theta": THETA}},
+            {"u": 3, "v": 2, "state": {"kind": "amplitude_damped", "theta": THETA}},
+            {"u": 1, "v": 3, "state": {"kind": "werner", "fidelity": 0.7}},
+        ],
+        "alice": 0,
+        "bob": 3,
+    }
+    data.update(overrides)
+    return Scenario.from_dict(data)
+
+
+def play(env: gym.Env, actions: list[int]):
+    env.reset(seed=0)
+    results = [env.step(a) for a in actions]
+    return results[-1], results
+
+
+def test_slots_follow_the_edge_list_order():
+    network = core.Network.compile(diamond())
+    np.testing.assert_array_equal(
+        network.slot_edge, [[0, -1, -1, -1], [0, 1, 3, -1], [1, 2, -1, -1], [2, 3, -1, -1]]
+    )
+    np.testing.assert_array_equal(network.slot_neighbor[1], [0, 2, 3, -1])
+
+
+def test_cancelling_route_reward_and_info_match_an_independent_chain_of_swaps():
+    env = SwapRoutingEnv(diamond())
+    (obs, reward, terminated, truncated, info), results = play(env, [0, 1, 1])
+    held, probability = SINGLET_DM, 1.0
+    links = [werner(0.9), amplitude_damped(THETA), reverse(amplitude_damped(THETA))]
+    fidelities = [1.0]
+    for link in links:
+        held, p = swap(held, link)
+        probability *= p
+        fidelities.append(singlet_fidelity(held))
+    assert terminated and not truncated
+    assert info["event"] == "arrived"
+    assert info["route"] == (0, 1, 2)
+    assert info["singlet_fidelity"] == pytest.approx(0.9, abs=1e-12)
+    assert info["singlet_fidelity"] == pytest.approx(fidelities[-1], abs=1e-12)
+    assert info["success_probability"] == pytest.approx(probability, abs=1e-12)
+    assert info["fully_entangled_fraction"] == pytest.approx(fully_entangled_fraction(held))
+    step_rewards = [r[1] for r in results]
+    expected = [fidelities[i + 1] - fidelities[i] for i in range(3)]
+    expected[-1] += 100 * fidelities[-1]
+    np.testing.assert_allclose(step_rewards, expected, atol=1e-12)
+    assert sum(step_rewards) == pytest.approx(fidelities[-1] - 1 + 100 * fidelities[-1])
+    assert info["rewards"]["arrival"] == pytest.approx(90.0)
+
+
+def test_direct_route_is_worse_than_the_cancelling_one():
+    env = SwapRoutingEnv(diamond())
+    (_, reward, terminated, _, info), _ = play(env, [0, 2])
+    assert terminated and info["route"] == (0, 3)
+    assert info["singlet_fidelity"] == pytest.approx(0.9 * 0.7 + 0.1 * 0.3 / 3)
+
+
+def test_walking_a_link_backwards_uses_the_reversed_state():
+    # Same walk but with e2 stored from node 2's side: no cancellation.
+    scenario = diamond(
+        edges=[
+            {"u": 0, "v": 1, "state": {"kind": "werner", "fidelity": 0.9}},
+            {"u": 1, "v": 2, "state": {"kind": "amplitude_damped", "theta": THETA}},
+            {"u": 2, "v": 3, "state": {"kind": "amplitude_damped", "theta": THETA}},
+            {"u": 1, "v": 3, "state": {"kind": "werner", "fidelity": 0.7}},
+        ]
+    )
+    (*_, info), _ = play(SwapRoutingEnv(scenario), [0, 1, 1])
+    assert info["singlet_fidelity"] < 0.85
+
+
+@pytest.mark.parametrize(("actions", "event"), [([3], "empty_slot"), ([0, 0], "used_link")])
+def test_invalid_actions_end_the_episode_with_the_penalty(actions, event):
+    env = SwapRoutingEnv(diamond(), invalid_action_reward=-5.0)
+    (obs, reward, terminated, truncated, info), _ = play(env, actions)
+    assert terminated and not truncated
+    assert info["event"] == event
+    assert reward == -5.0 and info["rewards"] == {"invalid_action": -5.0}
+
+
+def test_dead_end_terminates_without_arrival_reward():
+    scenario = Scenario.from_dict(
+        {
+            "nodes": 4,
+            "edges": [
+                {"u": 0, "v": 1, "state": {"kind": "werner", "fidelity": 0.9}},
+                {"u": 0, "v": 2, "state": {"kind": "werner", "fidelity": 0.9}},
+                {"u": 2, "v": 3, "state": {"kind": "werner", "fidelity": 0.9}},
+            ],
+            "alice": 0,
+            "bob": 3,
+        }
+    )
+    (_, reward, terminated, _, info), _ = play(SwapRoutingEnv(scenario), [0])
+    assert terminated and info["event"] == "dead_end"
+    assert reward == pytest.approx(-0.1)
+
+
+def test_nodes_may_repeat_but_links_may_not_and_truncation_after_max_actions():
+    # A triangle 0-1-2 hanging off Alice, Bob far away: walk around the triangle.
+    scenario = Scenario.from_dict(
+        {
+            "nodes": 5,
+            "edges": [
+                {"u": 0, "v": 1, "state": {"kind": "werner", "fidelity": 0.95}},
+                {"u": 1, "v": 2, "state": {"kind": "werner", "fidelity": 0.95}},
+                {"u": 2, "v": 0, "state": {"kind": "werner", "fidelity": 0.95}},
+                {"u": 0, "v": 3, "state": {"kind": "werner", "fidelity": 0.95}},
+                {"u": 3, "v": 4, "state": {"kind": "werner", "fidelity": 0.95}},
+            ],
+            "alice": 0,
+            "bob": 4,
+            "max_actions": 3,
+        }
+    )
+    env = SwapRoutingEnv(scenario)
+    (_, _, terminated, truncated, info), results = play(env, [0, 1, 1])
+    assert [r[4]["node"] for r in results] == [1, 2, 0]
+    assert truncated and not terminated
+    assert info["action_mask"].tolist() == [False, False, True, False]
+
+
+def test_observation_matches_the_pure_observe_function():
+    env = SwapRoutingEnv(diamond())
+    obs, _ = env.reset(seed=0)
+    for action in [0, 1, 1]:
+        np.testing.assert_array_equal(obs, core.observe(env._network, env._state))
+        obs, *_ = env.step(action)
+    np.testing.assert_array_equal(obs, core.observe(env._network, env._state))
+    n, e = 4, 4
+    assert obs[3] == 1.0 and obs[n : n + e].tolist() == [1, 1, 1, 0]
+    assert obs[n + e] == pytest.approx(3 / 15) and obs[n + e + 1] == pytest.approx(0.9)
+
+
+def test_action_masks_match_info_and_valid_slots():
+    env = SwapRoutingEnv(diamond())
+    _, info = env.reset(seed=0)
+    assert (
+        env.action_masks().tolist() == info["action_mask"].tolist() == [True, False, False, False]
+    )
+    *_, info = env.step(0)
+    assert env.action_masks().tolist() == [False, True, True, False]
+
+
+def test_fully_entangled_fraction_as_figure_of_merit_and_deterministic_mode():
+    scenario = diamond(figure_of_merit="fully_entangled_fraction", swap_mode="deterministic")
+    (*_, info), results = play(SwapRoutingEnv(scenario), [0, 1, 1])
+    held = SINGLET_DM
+    for link in [werner(0.9), amplitude_damped(THETA), reverse(amplitude_damped(THETA))]:
+        held, p = swap(held, link, "deterministic")
+        assert p == 1.0
+    assert info["success_probability"] == 1.0
+    assert info["fully_entangled_fraction"] == pytest.approx(fully_entangled_fraction(held))
+    assert info["rewards"]["arrival"] == pytest.approx(100 * fully_entangled_fraction(held))
+
+
+def test_bad_arguments_raise_clear_errors():
+    with pytest.raises(ValueError, match="render_mode must be None or one of"):
+        SwapRoutingEnv(diamond(), render_mode="human")
+    with pytest.raises(ValueError, match="invalid_action_reward must be a finite number <= 0"):
+        SwapRoutingEnv(diamond(), invalid_action_reward=1.0)
+    env = SwapRoutingEnv(diamond())
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"action must be an integer in \[0, 3\]"):
+        env.step(4)
+    with pytest.raises(TypeError, match="scenario must be a name, a path or a Scenario"):
+        SwapRoutingEnv(42)
+
+
+def test_rgb_render_draws_the_route():
+    env = gym.make("qnet_envs/SwapRouting-v0", scenario=diamond(), render_mode="rgb_array")
+    env.reset(seed=0)
+    blank = env.render()
+    env.step(0)
+    env.step(1)
+    drawn = env.render()
+    assert drawn.shape == blank.shape == (500, 600, 3) and drawn.dtype == np.uint8
+    assert np.any(drawn != blank)
+    env.close()
