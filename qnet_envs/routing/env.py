@@ -217,9 +217,20 @@ class EvolvingSwapRoutingEnv(SwapRoutingEnv):
     boundary and the skipped actions count as up-time. ``uptime`` is the fraction of the actions
     elapsed so far during which the agent held such a route.
 
-    ## Action Space, Observation Space, Rewards, Episode End
-    As :class:`SwapRoutingEnv` (the stage is not observed), and an episode is also truncated
-    when the clock reaches ``total_actions``.
+    ## Action Space
+    As :class:`SwapRoutingEnv`.
+
+    ## Observation Space
+    As :class:`SwapRoutingEnv`; the stage is not observed: the agent notices changes through its
+    rewards.
+
+    ## Rewards
+    As :class:`SwapRoutingEnv`.
+
+    ## Episode End
+    As :class:`SwapRoutingEnv`, and an episode is also truncated when the clock reaches
+    ``total_actions``. A stage change that falls inside an episode takes effect at the next
+    ``reset``.
 
     ## Starting State
     ``reset(seed=...)`` or ``reset(options={"restart": True})`` restarts the evolution at stage 0
