@@ -184,18 +184,29 @@ def transition(
 
 
 def route_fidelity(network: Network, route: tuple[int, ...] | list[int]) -> tuple[float, float]:
-    """Play a route given as edge indices from Alice; returns ``(F, success_probability)``.
+    """Walk ``route`` (edge indices) from Alice; returns ``(F, success_probability)`` of the state
+    Alice then shares with the walk's last node.
 
-    Raises ``ValueError`` if the route is not a walk from Alice over distinct links.
+    A route ending at Bob is a complete game; a shorter walk gives the state held part-way (an
+    empty walk: the singlet, ``(1.0, 1.0)``). The action budget ``max_actions`` is not checked
+    here, so routes longer than the game allows (e.g. Dijkstra's) can still be scored.
+
+    Raises ``ValueError`` if the route is not a walk from Alice over distinct links, or if it
+    goes on after arriving at Bob (where the game ends).
     """
     state = initial(network)
     for step, edge in enumerate(route):
-        slots = np.flatnonzero(network.slot_edge[state.node] == edge)
-        if slots.size == 0:
+        if step > 0 and state.node == network.scenario.bob:
+            raise ValueError(
+                f"route[{step}] = edge {edge} comes after the walk arrived at Bob, where the "
+                "game ends"
+            )
+        slots = [k for k, e in enumerate(network._edges[state.node]) if e == edge]
+        if not slots:
             raise ValueError(f"route[{step}] = edge {edge} is not a link of node {state.node}")
         if (state.used >> int(edge)) & 1:
             raise ValueError(f"route[{step}] = edge {edge} is used twice")
-        state, _ = transition(network, state, int(slots[0]))
+        state, _ = transition(network, state, slots[0])
     return state.fidelity, state.probability
 
 

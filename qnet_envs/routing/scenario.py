@@ -18,7 +18,9 @@ the game's rules. It is loaded from a dict (``Scenario.from_dict``) or a TOML fi
 Edge states: ``{"kind": "werner", "fidelity": F}``, ``{"kind": "amplitude_damped", "theta": t}``
 (radians), ``{"kind": "phase_shifted", "phi": p}`` (radians) or ``{"kind": "density_matrix",
 "real": 4x4, "imag": 4x4}``. The state of edge ``(u, v)`` has its first qubit at ``u``.
-Every node has at most :data:`MAX_DEGREE` links; that is the size of the action space.
+Every node has at most :data:`MAX_DEGREE` links; that is the size of the action space. Parallel
+links (two links between the same nodes, e.g. two fibres) are allowed and are separate slots;
+Bob must be reachable from Alice.
 """
 
 from __future__ import annotations
@@ -125,7 +127,12 @@ class Scenario:
         edges, states = _parse_edges(data["edges"], node_names, index)
         positions = None
         if data.get("positions") is not None:
-            positions = np.asarray(data["positions"], dtype=np.float64)
+            try:
+                positions = np.asarray(data["positions"], dtype=np.float64)
+            except (TypeError, ValueError) as error:
+                raise ScenarioError(
+                    f"'positions' must be {len(node_names)} pairs of numbers [x, y]: {error}"
+                ) from error
         return cls(
             name=str(data.get("name", "unnamed")),
             node_names=node_names,
@@ -313,7 +320,8 @@ def _validate(s: Scenario) -> None:
     crowded = [s.node_names[i] for i in np.flatnonzero(degree > MAX_DEGREE)]
     if crowded:
         raise ScenarioError(
-            f"nodes {crowded} have more than {MAX_DEGREE} links; allowed degree is 1..{MAX_DEGREE}"
+            f"nodes {crowded} have more than {MAX_DEGREE} links; a node may have at most "
+            f"{MAX_DEGREE}"
         )
     for field in ("alice", "bob"):
         value = getattr(s, field)
@@ -337,5 +345,29 @@ def _validate(s: Scenario) -> None:
         raise ScenarioError(
             f"'figure_of_merit' must be one of {FIGURES_OF_MERIT}, got {s.figure_of_merit!r}"
         )
-    if s.positions is not None and s.positions.shape != (n, 2):
-        raise ScenarioError(f"'positions' must be {n} pairs [x, y], got shape {s.positions.shape}")
+    if s.positions is not None and (
+        s.positions.shape != (n, 2) or not np.all(np.isfinite(s.positions))
+    ):
+        raise ScenarioError(
+            f"'positions' must be {n} pairs of finite numbers [x, y], got shape {s.positions.shape}"
+        )
+    if not _connected(n, s.edges, s.alice, s.bob):
+        raise ScenarioError(
+            f"'bob' ({s.node_names[s.bob]}) cannot be reached from 'alice' "
+            f"({s.node_names[s.alice]}) over the edges"
+        )
+
+
+def _connected(n: int, edges: NDArray[np.int64], source: int, target: int) -> bool:
+    neighbours: list[list[int]] = [[] for _ in range(n)]
+    for u, v in edges.tolist():
+        neighbours[u].append(v)
+        neighbours[v].append(u)
+    seen, frontier = {source}, [source]
+    while frontier:
+        node = frontier.pop()
+        for other in neighbours[node]:
+            if other not in seen:
+                seen.add(other)
+                frontier.append(other)
+    return target in seen

@@ -214,3 +214,32 @@ def test_rgb_render_draws_the_route():
     assert drawn.shape == blank.shape == (500, 600, 3) and drawn.dtype == np.uint8
     assert np.any(drawn != blank)
     env.close()
+
+
+@pytest.mark.parametrize(
+    ("positions", "message"),
+    [
+        ([[0, 0], [1]], "'positions' must be 4 pairs of numbers"),
+        ([["a", "b"]] * 4, "'positions' must be 4 pairs of numbers"),
+        (
+            [[0, 0]] * 3,
+            r"'positions' must be 4 pairs of finite numbers \[x, y\], got shape \(3, 2\)",
+        ),
+        ([[0, float("nan")]] * 4, "'positions' must be 4 pairs of finite numbers"),
+    ],
+)
+def test_bad_positions_name_the_field(positions, message):
+    with pytest.raises(ValueError, match=message):
+        diamond(positions=positions)
+
+
+def test_route_fidelity_refuses_to_walk_past_bob_and_scores_prefixes():
+    network = core.Network.compile(diamond())
+    assert core.route_fidelity(network, []) == (1.0, 1.0)
+    assert core.route_fidelity(network, [0])[0] == pytest.approx(0.9)
+    with pytest.raises(
+        ValueError, match=r"route\[2\] = edge 2 comes after the walk arrived at Bob"
+    ):
+        core.route_fidelity(network, [0, 3, 2])
+    with pytest.raises(ValueError, match=r"route\[1\] = edge 0 is not a link of node 1|used twice"):
+        core.route_fidelity(network, [0, 0])
