@@ -1,0 +1,314 @@
+"""Reproduce the routing paper's Tables 1-3 and Fig. 7 on the suite's scenarios.
+
+"Routing in quantum networks using reinforcement learning": for each family (white noise,
+amplitude damping, correlated phase noise) and size (6-16 intermediary nodes):
+
+* the exact oracle's optimal route and ``F``; Dijkstra's ``F`` on ``-log F`` against it;
+* PPO (Stable-Baselines3, the paper's setting: plain PPO, invalid actions end the game): the
+  number of actions until the agent first plays an oracle-optimal route, per seed, and the
+  median over seeds (a run that does not find it within ``--ppo-budget`` counts as infinite);
+* Monte Carlo (uniformly random actions): the exact expected number of actions until the first
+  optimal game, ``E[L]/q`` (``agents.baselines.monte_carlo``), and on the small sizes the median
+  of simulated runs as a check;
+* the ratio Monte Carlo / PPO (exact MC expectation over the PPO median).
+
+Evolving network (Fig. 7): uptime of PPO and of Monte Carlo on ``qnet_envs/SwapRouting-Evolving-v0``
+over ``--evolving-total`` actions.
+
+Writes JSON (``--json``) and a Markdown report (``--markdown``). Runs PPO seeds in parallel
+processes (``--workers``). Usage::
+
+    python scripts/reproduce_routing.py                       # everything, defaults below
+    python scripts/reproduce_routing.py --families white-noise --sizes 6 8 --seeds 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FAMILIES = ("white-noise", "amplitude-damping", "phase-noise")
+SIZES = (6, 8, 10, 12, 14, 16)
+PAPER_RATIO_AT_16 = {"white-noise": 13_000, "amplitude-damping": 9_000}
+PAPER_UPTIME = {"ppo": 0.934, "monte_carlo": 0.331}
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# ------------------------------------------------------------------------------ one cell
+def ppo_first_optimal(
+    name: str, seed: int, budget: int, optimal: float, n_steps: int, ent_coef: float
+) -> dict[str, Any]:
+    """One plain-PPO run (in a worker process) until it first plays an optimal route."""
+    from agents.ppo import TrainArgs, train
+
+    result = train(
+        TrainArgs(
+            scenario=name,
+            total_timesteps=budget,
+            n_steps=n_steps,
+            ent_coef=ent_coef,
+            seed=seed,
+            stop_at_optimal=True,
+            optimal_fidelity=optimal,
+        )
+    )
+    return {
+        "seed": seed,
+        "first_optimal_step": result.first_optimal_step,
+        "best_fidelity": result.best_fidelity,
+        "timesteps": result.timesteps,
+        "wall_time_s": result.wall_time_s,
+    }
+
+
+def mc_simulated(name: str, route: list[int], seed: int, budget: int) -> int | None:
+    from agents.baselines.monte_carlo import simulate_until_route
+    from qnet_envs.routing.scenario import Scenario
+
+    rng = np.random.default_rng(seed)
+    return simulate_until_route(Scenario.load(name), route, rng, budget)
+
+
+def _median(values: list[float | None]) -> float:
+    return statistics.median(math.inf if v is None else v for v in values)
+
+
+# -------------------------------------------------------------------------------- tables
+def static_scenarios(
+    args: argparse.Namespace, pool: ProcessPoolExecutor, report: dict[str, Any]
+) -> list[dict]:
+    from agents.baselines import dijkstra, oracle
+    from agents.baselines.monte_carlo import random_policy_stats
+    from qnet_envs.routing.scenario import Scenario
+
+    rows, jobs = [], {}
+    for family in args.families:
+        for size in args.sizes:
+            name = f"{family}-{size:02d}"
+            scenario = Scenario.load(name)
+            best = oracle.solve(scenario)
+            dij = dijkstra.solve(scenario)
+            mc = random_policy_stats(scenario, best.fidelity)
+            row = {
+                "family": family,
+                "size": size,
+                "scenario": name,
+                "optimal_route": list(best.route),
+                "optimal_fidelity": best.fidelity,
+                "optimal_actions": len(best.route),
+                "dijkstra_fidelity": dij.fidelity,
+                "dijkstra_route": list(dij.route),
+                "dijkstra_gap": best.fidelity - dij.fidelity,
+                "mc_expected_actions": mc.expected_actions,
+                "mc_success_probability": float(mc.success_probability),
+                "mc_mean_game_length": float(mc.mean_game_length),
+            }
+            rows.append(row)
+            for seed in range(args.seeds):
+                jobs[name, "ppo", seed] = pool.submit(
+                    ppo_first_optimal,
+                    name,
+                    seed,
+                    args.ppo_budget,
+                    best.fidelity,
+                    args.ppo_n_steps,
+                    args.ppo_ent_coef,
+                )
+            if size in args.mc_simulate_sizes:
+                for seed in range(args.seeds):
+                    jobs[name, "mc", seed] = pool.submit(
+                        mc_simulated, name, list(best.route), seed, args.mc_simulate_budget
+                    )
+    for row in rows:
+        name = row["scenario"]
+        runs = [jobs[name, "ppo", s].result() for s in range(args.seeds)]
+        row["ppo_runs"] = runs
+        row["ppo_median_actions"] = _median([r["first_optimal_step"] for r in runs])
+        row["ppo_found_all"] = all(r["first_optimal_step"] is not None for r in runs)
+        if (name, "mc", 0) in jobs:
+            simulated = [jobs[name, "mc", s].result() for s in range(args.seeds)]
+            row["mc_simulated_actions"] = simulated
+            row["mc_simulated_median"] = _median(simulated)
+            row["mc_simulated_mean"] = (
+                statistics.fmean(simulated) if None not in simulated else math.inf
+            )
+        row["ratio_mc_over_ppo"] = row["mc_expected_actions"] / row["ppo_median_actions"]
+        print(
+            f"{name}: PPO median {row['ppo_median_actions']}, "
+            f"MC expectation {row['mc_expected_actions']:.3g}"
+        )
+        report["static"].append(row)
+        write(report, args)
+    return rows
+
+
+def evolving(args: argparse.Namespace) -> dict[str, Any]:
+    import gymnasium as gym
+    import torch
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    import qnet_envs  # noqa: F401
+
+    torch.set_num_threads(1)
+    results: dict[str, Any] = {"total_actions": args.evolving_total}
+
+    class StopAtEnd(BaseCallback):
+        def _on_step(self) -> bool:
+            return self.locals["infos"][0]["clock"] < args.evolving_total
+
+    ppo_uptimes, mc_uptimes = [], []
+    for seed in range(args.evolving_seeds):
+        env = gym.make("qnet_envs/SwapRouting-Evolving-v0", total_actions=args.evolving_total)
+        model = PPO(
+            "MlpPolicy",
+            env,
+            n_steps=args.ppo_n_steps,
+            ent_coef=args.ppo_ent_coef,
+            seed=seed,
+            device="cpu",
+        )
+        model.learn(args.evolving_total, callback=StopAtEnd())
+        info = env.unwrapped._evolution_info({})
+        ppo_uptimes.append(
+            {
+                "seed": seed,
+                "uptime": info["uptime"],
+                "stage_uptime": info["stage_uptime"],
+                "actions_played": int(model.num_timesteps),
+            }
+        )
+
+        env = gym.make("qnet_envs/SwapRouting-Evolving-v0", total_actions=args.evolving_total)
+        rng = np.random.default_rng(seed)
+        env.reset(seed=seed)
+        info = {"clock": 0}
+        while info["clock"] < args.evolving_total:
+            *_, terminated, truncated, info = env.step(int(rng.integers(4)))
+            if terminated or truncated:
+                env.reset()
+        mc_uptimes.append(
+            {"seed": seed, "uptime": info["uptime"], "stage_uptime": info["stage_uptime"]}
+        )
+        ppo_up, mc_up = ppo_uptimes[-1]["uptime"], mc_uptimes[-1]["uptime"]
+        print(f"evolving seed {seed}: PPO uptime {ppo_up:.3f}, Monte Carlo {mc_up:.3f}")
+    results["ppo"] = ppo_uptimes
+    results["monte_carlo"] = mc_uptimes
+    results["ppo_median_uptime"] = statistics.median(r["uptime"] for r in ppo_uptimes)
+    results["mc_median_uptime"] = statistics.median(r["uptime"] for r in mc_uptimes)
+    return results
+
+
+# ------------------------------------------------------------------------------ reports
+def _fmt(value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isinf(value)):
+        return "not found"
+    return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
+
+
+def markdown(report: dict[str, Any]) -> str:
+    args = report["args"]
+    lines = [
+        "# Routing paper reproduction (`scripts/reproduce_routing.py`)",
+        "",
+        f"Generated {report['date']} in {report['wall_time_s'] / 60:.1f} min on "
+        f"{report['cpus']} CPU cores with `python scripts/reproduce_routing.py "
+        f"{report['command']}`.",
+        "",
+        f"PPO: Stable-Baselines3 `PPO` (n_steps {args['ppo_n_steps']}, ent_coef "
+        f"{args['ppo_ent_coef']}, otherwise defaults), {args['seeds']} seeds, "
+        f"at most {args['ppo_budget']:,} actions per run; the count is the number of actions until "
+        "the agent first plays an oracle-optimal route (median over seeds). Monte Carlo: the "
+        "exact expectation E[L]/q for uniformly random actions; simulated medians on the small "
+        "sizes check it. Ratio = MC expectation / PPO median.",
+        "",
+        "| scenario | optimal F | actions | Dijkstra F | PPO median | PPO found (seeds) "
+        "| MC exact E | MC simulated median | MC / PPO |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in report["static"]:
+        found = sum(r["first_optimal_step"] is not None for r in row["ppo_runs"])
+        simulated = _fmt(row["mc_simulated_median"]) if "mc_simulated_median" in row else "—"
+        lines.append(
+            f"| {row['scenario']} | {row['optimal_fidelity']:.4f} | {row['optimal_actions']} | "
+            f"{row['dijkstra_fidelity']:.4f} | {_fmt(row['ppo_median_actions'])} | "
+            f"{found}/{len(row['ppo_runs'])} | {_fmt(row['mc_expected_actions'])} | "
+            f"{simulated} | {_fmt(row['ratio_mc_over_ppo'])} |"
+        )
+    if report.get("evolving"):
+        ev = report["evolving"]
+        lines += [
+            "",
+            f"## Evolving network ({ev['total_actions']:,} actions, 10 stages)",
+            "",
+            "| agent | median uptime | per seed | paper |",
+            "|---|---:|---|---:|",
+            f"| PPO | {ev['ppo_median_uptime']:.3f} | "
+            + ", ".join(f"{r['uptime']:.3f}" for r in ev["ppo"])
+            + f" | {PAPER_UPTIME['ppo']} |",
+            f"| Monte Carlo | {ev['mc_median_uptime']:.3f} | "
+            + ", ".join(f"{r['uptime']:.3f}" for r in ev["monte_carlo"])
+            + f" | {PAPER_UPTIME['monte_carlo']} |",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--families", nargs="+", default=list(FAMILIES), choices=FAMILIES)
+    parser.add_argument("--sizes", nargs="+", type=int, default=list(SIZES), choices=SIZES)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--ppo-budget", type=int, default=500_000)
+    parser.add_argument("--ppo-n-steps", type=int, default=2048, help="SB3's default")
+    parser.add_argument("--ppo-ent-coef", type=float, default=0.01)
+    parser.add_argument("--mc-simulate-sizes", nargs="*", type=int, default=[6])
+    parser.add_argument("--mc-simulate-budget", type=int, default=50_000_000)
+    parser.add_argument("--evolving-total", type=int, default=1_000_000)
+    parser.add_argument("--evolving-seeds", type=int, default=1)
+    parser.add_argument("--skip-evolving", action="store_true")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--json", type=Path, default=ROOT / "docs" / "routing-reproduction.json")
+    parser.add_argument("--markdown", type=Path, default=ROOT / "docs" / "routing-reproduction.md")
+    args = parser.parse_args()
+
+    report: dict[str, Any] = {
+        "args": vars(args) | {"json": str(args.json), "markdown": str(args.markdown)},
+        "command": " ".join(sys.argv[1:]),
+        "date": time.strftime("%Y-%m-%d"),
+        "cpus": os.cpu_count(),
+        "static": [],
+        "evolving": None,
+        "started": time.perf_counter(),
+    }
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        static_scenarios(args, pool, report)
+    if not args.skip_evolving:
+        report["evolving"] = evolving(args)
+    write(report, args)
+    print(markdown(report))
+
+
+def write(report: dict[str, Any], args: argparse.Namespace) -> None:
+    """Write the report so far (JSON and Markdown), replacing the files atomically."""
+    report["wall_time_s"] = time.perf_counter() - report["started"]
+    for path, text in (
+        (args.json, json.dumps(report, indent=2, default=str)),
+        (args.markdown, markdown(report)),
+    ):
+        temporary = path.with_suffix(path.suffix + ".tmp")
+        temporary.write_text(text)
+        os.replace(temporary, path)
+
+
+if __name__ == "__main__":
+    main()
