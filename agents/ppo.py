@@ -26,12 +26,7 @@ Usage::
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import json
-import os
-import re
-import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,18 +42,16 @@ from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecNormalize
 
 import qnet_envs  # noqa: F401  (registers the qnet_envs/ ids)
+from agents.checkpoints import CheckpointFormat, remove_stale_temporaries
+from agents.rollout import GreedyRollout, greedy_rollout
 from qnet_envs.routing.env import ScenarioLike, SwapRoutingEnv, resolve_scenario
 from qnet_envs.routing.scenario import Scenario
 
 ROUTING_ENV_ID = "qnet_envs/SwapRouting-v0"
-CHECKPOINTS = "checkpoints"
 MODEL_FILE = "model.zip"
 VECNORMALIZE_FILE = "vecnormalize.pkl"
-PROGRESS_FILE = "progress.json"
 PROGRESS_FORMAT = 1
-KEEP_CHECKPOINTS = 2
 FIDELITY_TOLERANCE = 1e-9
-_CHECKPOINT_NAME = re.compile(r"^step-(\d{12})$")
 
 
 # ------------------------------------------------------------------------------------ ARGS
@@ -142,15 +135,6 @@ class TrainResult(NamedTuple):
     resumed_from: int  # timesteps of the checkpoint the run resumed from (0: fresh start)
     wall_time_s: float  # training time summed over all sessions of the run
     checkpoint: Path | None  # the final checkpoint directory
-
-
-class GreedyRollout(NamedTuple):
-    """One deterministic episode of a trained policy (see :func:`evaluate`)."""
-
-    route: tuple[int, ...]  # edge indices from Alice
-    fidelity: float  # the scenario's F of the state held at the end (Alice-Bob if arrived)
-    actions: int  # actions played, an ending invalid one included
-    event: str  # how the episode ended: "arrived", "dead_end", "empty_slot", ...
 
 
 # ------------------------------------------------------------------------------- CALLBACKS
@@ -248,107 +232,30 @@ class AtomicCheckpointCallback(BaseCallback):
 
 
 # ----------------------------------------------------------------------------- CHECKPOINTS
-def checkpoint_dirs(run_dir: str | Path) -> list[tuple[int, Path]]:
-    """Complete checkpoints of a run as ``(timesteps, directory)``, oldest first.
-
-    A checkpoint counts when its directory has the final name and a readable ``progress.json``
-    (written last); temporary directories of an interrupted write are ignored.
-    """
-    root = Path(run_dir) / CHECKPOINTS
-    if not root.is_dir():
-        return []
-    found = []
-    for path in root.iterdir():
-        match = _CHECKPOINT_NAME.match(path.name)
-        if match and path.is_dir() and _read_progress(path) is not None:
-            found.append((int(match.group(1)), path))
-    return sorted(found)
-
-
-def latest_checkpoint(run_dir: str | Path) -> Path | None:
-    """The most advanced complete checkpoint of a run, or ``None``."""
-    found = checkpoint_dirs(run_dir)
-    return found[-1][1] if found else None
+CHECKPOINT_FORMAT = CheckpointFormat(version=PROGRESS_FORMAT, payload=MODEL_FILE)
+"""A PPO checkpoint is complete with ``model.zip`` and a ``progress.json`` of this format."""
+checkpoint_dirs = CHECKPOINT_FORMAT.checkpoint_dirs
+latest_checkpoint = CHECKPOINT_FORMAT.latest_checkpoint
+read_progress = CHECKPOINT_FORMAT.read_progress
 
 
 def save_checkpoint(
     run_dir: str | Path, model: PPO | MaskablePPO, progress: dict[str, Any]
 ) -> Path:
-    """Write model, VecNormalize statistics and ``progress.json`` atomically.
+    """Write ``model.zip``, the VecNormalize statistics (when rewards are normalised) and
+    ``progress.json`` as one atomic checkpoint ``step-<timesteps>``.
 
-    Everything goes to a temporary directory first, each file flushed to disk, ``progress.json``
-    last; one ``os.replace`` then gives the directory its final name ``step-<timesteps>``. A kill
-    at any point leaves either the new checkpoint complete or the previous one untouched.
-    Only the newest :data:`KEEP_CHECKPOINTS` are kept.
+    See :meth:`agents.checkpoints.CheckpointFormat.write_checkpoint`: a kill at any point leaves
+    either the new checkpoint complete or the previous one untouched.
     """
-    root = Path(run_dir) / CHECKPOINTS
-    root.mkdir(parents=True, exist_ok=True)
-    final = root / f"step-{model.num_timesteps:012d}"
-    tmp = root / f".tmp-{final.name}-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    model.save(tmp / MODEL_FILE)
-    _fsync(tmp / MODEL_FILE)
-    vec_normalize = model.get_vec_normalize_env()
-    if vec_normalize is not None:
-        vec_normalize.save(tmp / VECNORMALIZE_FILE)
-        _fsync(tmp / VECNORMALIZE_FILE)
-    with (tmp / PROGRESS_FILE).open("w") as handle:
-        json.dump(progress, handle, indent=2)
-        handle.flush()
-        os.fsync(handle.fileno())
-    if final.exists():  # re-saving the same step: move the old copy aside first
-        stale = root / f".stale-{final.name}-{os.getpid()}"
-        os.replace(final, stale)
-        os.replace(tmp, final)
-        shutil.rmtree(stale)
-    else:
-        os.replace(tmp, final)
-    _fsync_dir(root)
-    for _, old in checkpoint_dirs(run_dir)[:-KEEP_CHECKPOINTS]:
-        shutil.rmtree(old, ignore_errors=True)
-    return final
 
+    def write_payload(directory: Path) -> None:
+        model.save(directory / MODEL_FILE)
+        vec_normalize = model.get_vec_normalize_env()
+        if vec_normalize is not None:
+            vec_normalize.save(directory / VECNORMALIZE_FILE)
 
-def remove_stale_temporaries(run_dir: str | Path) -> None:
-    """Delete leftovers of interrupted checkpoint writes (``.tmp-*``, ``.stale-*``)."""
-    root = Path(run_dir) / CHECKPOINTS
-    if root.is_dir():
-        for path in root.glob(".*-step-*"):
-            shutil.rmtree(path, ignore_errors=True)
-
-
-def _read_progress(checkpoint: Path) -> dict[str, Any] | None:
-    try:
-        with (checkpoint / PROGRESS_FILE).open() as handle:
-            progress = json.load(handle)
-    except (OSError, ValueError):
-        return None
-    if not isinstance(progress, dict) or progress.get("format") != PROGRESS_FORMAT:
-        return None
-    return progress if (checkpoint / MODEL_FILE).is_file() else None
-
-
-def read_progress(checkpoint: str | Path) -> dict[str, Any]:
-    """The ``progress.json`` of a checkpoint directory."""
-    progress = _read_progress(Path(checkpoint))
-    if progress is None:
-        raise FileNotFoundError(f"{checkpoint} is not a complete checkpoint")
-    return progress
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):  # some filesystems do not fsync directories
-        _fsync(path)
+    return CHECKPOINT_FORMAT.write_checkpoint(run_dir, model.num_timesteps, write_payload, progress)
 
 
 # ------------------------------------------------------------------------------------ ENVS
@@ -523,12 +430,7 @@ def load(checkpoint: str | Path, masked: bool | None = None) -> PPO | MaskablePP
 
     ``masked`` defaults to what the checkpoint's ``progress.json`` records.
     """
-    path = Path(checkpoint)
-    if not (path / PROGRESS_FILE).is_file():
-        latest = latest_checkpoint(path)
-        if latest is None:
-            raise FileNotFoundError(f"no complete checkpoint in {path}")
-        path = latest
+    path = CHECKPOINT_FORMAT.resolve(checkpoint)
     if masked is None:
         masked = read_progress(path)["algo"] == "maskable-ppo"
     algo_class = MaskablePPO if masked else PPO
@@ -545,20 +447,12 @@ def evaluate(
     the route the trained agent proposes.
     """
     env = SwapRoutingEnv(resolve_scenario(scenario), invalid_action_reward=invalid_action_reward)
-    masked = isinstance(model, MaskablePPO)
-    obs, info = env.reset()
-    actions = 0
-    figure_of_merit = env.scenario.figure_of_merit
-    fidelity = 1.0
-    for _ in range(env.scenario.max_actions):
-        if masked:
+
+    def choose(obs: np.ndarray) -> int:
+        if isinstance(model, MaskablePPO):
             action, _ = model.predict(obs, deterministic=True, action_masks=env.action_masks())
         else:
             action, _ = model.predict(obs, deterministic=True)
-        obs, _, terminated, truncated, info = env.step(int(action))
-        actions += 1
-        fidelity = float(info[figure_of_merit])
-        if terminated or truncated:
-            break
-    env.close()
-    return GreedyRollout(tuple(info["route"]), fidelity, actions, str(info["event"]))
+        return int(action)
+
+    return greedy_rollout(env, choose)

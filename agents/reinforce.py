@@ -29,9 +29,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import re
-import shutil
 import time
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -42,15 +39,13 @@ import torch
 from torch import nn
 
 import qnet_envs  # noqa: F401  (registers the qnet_envs/ ids)
+from agents.checkpoints import CheckpointFormat, remove_stale_temporaries
+from agents.rollout import GreedyRollout, greedy_rollout
 
-CHECKPOINTS = "checkpoints"
 STATE_FILE = "state.pt"
-PROGRESS_FILE = "progress.json"
 PROGRESS_FORMAT = 1
-KEEP_CHECKPOINTS = 2
 FIDELITY_TOLERANCE = 1e-9
 BASELINES = ("value", "mean", "none")
-_CHECKPOINT_NAME = re.compile(r"^step-(\d{12})$")
 _MASKED_LOGIT = -1e8
 
 
@@ -176,99 +171,25 @@ class TrainResult(NamedTuple):
     checkpoint: Path | None  # the final checkpoint directory
 
 
-class GreedyRollout(NamedTuple):
-    """One deterministic routing episode of a trained policy (see :func:`evaluate`)."""
-
-    route: tuple[int, ...]  # edge indices from Alice
-    fidelity: float  # the scenario's F of the state held at the end (Alice-Bob if arrived)
-    actions: int  # actions played, an ending invalid one included
-    event: str  # how the episode ended: "arrived", "dead_end", "empty_slot", ...
-
-
 # ----------------------------------------------------------------------------- CHECKPOINTS
-def checkpoint_dirs(run_dir: str | Path) -> list[tuple[int, Path]]:
-    """Complete checkpoints of a run as ``(timesteps, directory)``, oldest first.
-
-    Temporary directories of an interrupted write never count: only a directory with its final
-    name and a readable ``progress.json`` (written last) does.
-    """
-    root = Path(run_dir) / CHECKPOINTS
-    if not root.is_dir():
-        return []
-    found = []
-    for path in root.iterdir():
-        match = _CHECKPOINT_NAME.match(path.name)
-        if match and path.is_dir() and _read_progress(path) is not None:
-            found.append((int(match.group(1)), path))
-    return sorted(found)
-
-
-def latest_checkpoint(run_dir: str | Path) -> Path | None:
-    """The most advanced complete checkpoint of a run, or ``None``."""
-    found = checkpoint_dirs(run_dir)
-    return found[-1][1] if found else None
-
-
-def read_progress(checkpoint: str | Path) -> dict[str, Any]:
-    """The ``progress.json`` of a checkpoint directory."""
-    progress = _read_progress(Path(checkpoint))
-    if progress is None:
-        raise FileNotFoundError(f"{checkpoint} is not a complete checkpoint")
-    return progress
+CHECKPOINT_FORMAT = CheckpointFormat(version=PROGRESS_FORMAT, payload=STATE_FILE)
+"""A REINFORCE checkpoint is complete with ``state.pt`` and a ``progress.json`` of this format."""
+checkpoint_dirs = CHECKPOINT_FORMAT.checkpoint_dirs
+latest_checkpoint = CHECKPOINT_FORMAT.latest_checkpoint
+read_progress = CHECKPOINT_FORMAT.read_progress
 
 
 def save_checkpoint(
     run_dir: str | Path, timesteps: int, state: dict[str, Any], progress: dict[str, Any]
 ) -> Path:
-    """Write ``state.pt`` and ``progress.json`` to a temporary directory, then rename it.
+    """Write ``state.pt`` and ``progress.json`` as one atomic checkpoint ``step-<timesteps>``.
 
-    Both files are flushed to disk, ``progress.json`` last, before one ``os.replace`` gives the
-    directory its final name; a kill at any point leaves the previous checkpoint untouched.
-    Only the newest :data:`KEEP_CHECKPOINTS` are kept.
+    See :meth:`agents.checkpoints.CheckpointFormat.write_checkpoint`: a kill at any point leaves
+    the previous checkpoint untouched.
     """
-    root = Path(run_dir) / CHECKPOINTS
-    root.mkdir(parents=True, exist_ok=True)
-    final = root / f"step-{timesteps:012d}"
-    tmp = root / f".tmp-{final.name}-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    with (tmp / STATE_FILE).open("wb") as handle:
-        torch.save(state, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    with (tmp / PROGRESS_FILE).open("w") as handle:
-        json.dump(progress, handle, indent=2)
-        handle.flush()
-        os.fsync(handle.fileno())
-    if final.exists():  # re-saving the same step: move the old copy aside first
-        stale = root / f".stale-{final.name}-{os.getpid()}"
-        os.replace(final, stale)
-        os.replace(tmp, final)
-        shutil.rmtree(stale)
-    else:
-        os.replace(tmp, final)
-    for _, old in checkpoint_dirs(run_dir)[:-KEEP_CHECKPOINTS]:
-        shutil.rmtree(old, ignore_errors=True)
-    return final
-
-
-def _read_progress(checkpoint: Path) -> dict[str, Any] | None:
-    try:
-        with (checkpoint / PROGRESS_FILE).open() as handle:
-            progress = json.load(handle)
-    except (OSError, ValueError):
-        return None
-    if not isinstance(progress, dict) or progress.get("format") != PROGRESS_FORMAT:
-        return None
-    return progress if (checkpoint / STATE_FILE).is_file() else None
-
-
-def _remove_stale_temporaries(run_dir: Path) -> None:
-    root = run_dir / CHECKPOINTS
-    if root.is_dir():
-        for path in root.glob(".*-step-*"):
-            shutil.rmtree(path, ignore_errors=True)
+    return CHECKPOINT_FORMAT.write_checkpoint(
+        run_dir, timesteps, lambda directory: torch.save(state, directory / STATE_FILE), progress
+    )
 
 
 # ------------------------------------------------------------------------------ ENV HELPERS
@@ -349,7 +270,7 @@ def train(args: Args) -> TrainResult:
     checkpoint = None
     if run_dir is not None:
         run_dir.mkdir(parents=True, exist_ok=True)
-        _remove_stale_temporaries(run_dir)
+        remove_stale_temporaries(run_dir)
         checkpoint = latest_checkpoint(run_dir)
     if checkpoint is None:
         obs, _ = env.reset(seed=args.seed)
@@ -542,12 +463,7 @@ def train(args: Args) -> TrainResult:
 
 def load_agent(checkpoint: str | Path, obs_size: int, num_actions: int) -> Agent:
     """The agent of a checkpoint directory (or a run directory: its latest checkpoint)."""
-    path = Path(checkpoint)
-    if not (path / STATE_FILE).is_file():
-        latest = latest_checkpoint(path)
-        if latest is None:
-            raise FileNotFoundError(f"no complete checkpoint in {path}")
-        path = latest
+    path = CHECKPOINT_FORMAT.resolve(checkpoint)
     hidden = read_progress(path)["args"]["hidden_size"]
     agent = Agent(obs_size, num_actions, hidden)
     agent.load_state_dict(torch.load(path / STATE_FILE, weights_only=True)["agent"])
@@ -563,17 +479,11 @@ def evaluate(agent: Agent, scenario: Any, masked: bool = False) -> GreedyRollout
     from qnet_envs.routing.env import SwapRoutingEnv
 
     env = SwapRoutingEnv(scenario)
-    obs, info = env.reset()
-    figure_of_merit = env.scenario.figure_of_merit
-    actions, fidelity = 0, 1.0
-    for _ in range(env.scenario.max_actions):
+
+    def choose(obs: np.ndarray) -> int:
         mask = torch.as_tensor(env.action_masks()).reshape(1, -1) if masked else None
         with torch.no_grad():
             logits = agent.logits(torch.as_tensor(obs).reshape(1, -1), mask)
-        obs, _, terminated, truncated, info = env.step(int(logits.argmax()))
-        actions += 1
-        fidelity = float(info[figure_of_merit])
-        if terminated or truncated:
-            break
-    env.close()
-    return GreedyRollout(tuple(info["route"]), fidelity, actions, str(info["event"]))
+        return int(logits.argmax())
+
+    return greedy_rollout(env, choose)

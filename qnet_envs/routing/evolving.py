@@ -29,7 +29,6 @@ stored reversed when the scenario lists the link as ``(v, u)``. Each stage table
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,11 +38,11 @@ from numpy.typing import NDArray
 
 from qnet_envs.physics import reverse
 from qnet_envs.routing.scenario import (
-    SCENARIO_DIR,
     Scenario,
     ScenarioError,
-    _parse_node_ref,
-    _parse_state,
+    load_scenario_file,
+    parse_node_ref,
+    parse_state,
 )
 
 _STAGE_KEYS = frozenset({"events", "description"})
@@ -110,25 +109,7 @@ class EvolvingScenario:
     @classmethod
     def load(cls, path_or_name: str | Path) -> EvolvingScenario:
         """Load a TOML file from a path, or by name from the shipped ``scenarios/routing``."""
-        path = Path(path_or_name)
-        if not path.suffix:
-            path = SCENARIO_DIR / f"{path_or_name}.toml"
-        if not path.is_file():
-            shipped = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
-            raise FileNotFoundError(
-                f"no scenario file {str(path)!r}; pass a path to a .toml file or one of the "
-                f"shipped names: {shipped}"
-            )
-        with path.open("rb") as handle:
-            try:
-                data = tomllib.load(handle)
-            except tomllib.TOMLDecodeError as error:
-                raise ScenarioError(f"{path}: not valid TOML: {error}") from error
-        data.setdefault("name", path.stem)
-        try:
-            return cls.from_dict(data)
-        except ScenarioError as error:
-            raise ScenarioError(f"{path}: {error}") from error
+        return load_scenario_file(path_or_name, cls.from_dict)
 
 
 def is_evolving(data: Mapping[str, Any]) -> bool:
@@ -164,9 +145,9 @@ def _parse_event(base: Scenario, where: str, event: Any) -> tuple[int, NDArray[n
         got = sorted(event) if isinstance(event, Mapping) else type(event).__name__
         raise ScenarioError(f"{where} must have exactly the keys ['state', 'u', 'v'], got {got}")
     index = {name: k for k, name in enumerate(base.node_names)}
-    u = _parse_node_ref(f"{where}.u", event["u"], base.node_names, index)
-    v = _parse_node_ref(f"{where}.v", event["v"], base.node_names, index)
-    rho = _parse_state(where, event["state"])
+    u = parse_node_ref(f"{where}.u", event["u"], base.node_names, index)
+    v = parse_node_ref(f"{where}.v", event["v"], base.node_names, index)
+    rho = parse_state(where, event["state"])
     matches = _edges_between(base.edges, u, v)
     if len(matches) != 1:
         problem = "is not a link of the scenario" if not matches else "names parallel links"

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -42,6 +42,7 @@ from qnet_envs.physics import (
     werner,
 )
 
+_T = TypeVar("_T")
 MAX_DEGREE = 4
 FIGURES_OF_MERIT: tuple[str, ...] = ("singlet_fidelity", "fully_entangled_fraction")
 STATE_KINDS: tuple[str, ...] = ("werner", "amplitude_damped", "phase_shifted", "density_matrix")
@@ -138,8 +139,8 @@ class Scenario:
             node_names=node_names,
             edges=edges,
             states=states,
-            alice=_parse_node_ref("alice", data["alice"], node_names, index),
-            bob=_parse_node_ref("bob", data["bob"], node_names, index),
+            alice=parse_node_ref("alice", data["alice"], node_names, index),
+            bob=parse_node_ref("bob", data["bob"], node_names, index),
             max_actions=data.get("max_actions", 15),
             swap_mode=data.get("swap_mode", "postselected"),
             figure_of_merit=data.get("figure_of_merit", "singlet_fidelity"),
@@ -150,25 +151,7 @@ class Scenario:
     @classmethod
     def load(cls, path_or_name: str | Path) -> Scenario:
         """Load a TOML scenario from a path, or by name from the shipped ``scenarios/routing``."""
-        path = Path(path_or_name)
-        if not path.suffix:
-            path = SCENARIO_DIR / f"{path_or_name}.toml"
-        if not path.is_file():
-            shipped = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
-            raise FileNotFoundError(
-                f"no scenario file {str(path)!r}; pass a path to a .toml file or one of the "
-                f"shipped names: {shipped}"
-            )
-        with path.open("rb") as handle:
-            try:
-                data = tomllib.load(handle)
-            except tomllib.TOMLDecodeError as error:
-                raise ScenarioError(f"{path}: not valid TOML: {error}") from error
-        data.setdefault("name", path.stem)
-        try:
-            return cls.from_dict(data)
-        except ScenarioError as error:
-            raise ScenarioError(f"{path}: {error}") from error
+        return load_scenario_file(path_or_name, cls.from_dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The dict layout of :meth:`from_dict`, states written as density matrices."""
@@ -205,6 +188,36 @@ class Scenario:
         )
 
 
+# --------------------------------------------------------------------------------- loading
+def load_scenario_file(path_or_name: str | Path, from_dict: Callable[[dict[str, Any]], _T]) -> _T:
+    """Read a TOML scenario file and build it with ``from_dict``.
+
+    ``path_or_name`` is a path, or, without a suffix, the name of a shipped file
+    ``scenarios/routing/<name>.toml``. The data's ``name`` defaults to the file's stem. A
+    missing file raises ``FileNotFoundError`` listing the shipped names; invalid TOML, and any
+    ``ScenarioError`` of ``from_dict``, raise a ``ScenarioError`` that names the file.
+    """
+    path = Path(path_or_name)
+    if not path.suffix:
+        path = SCENARIO_DIR / f"{path_or_name}.toml"
+    if not path.is_file():
+        shipped = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+        raise FileNotFoundError(
+            f"no scenario file {str(path)!r}; pass a path to a .toml file or one of the "
+            f"shipped names: {shipped}"
+        )
+    with path.open("rb") as handle:
+        try:
+            data = tomllib.load(handle)
+        except tomllib.TOMLDecodeError as error:
+            raise ScenarioError(f"{path}: not valid TOML: {error}") from error
+    data.setdefault("name", path.stem)
+    try:
+        return from_dict(data)
+    except ScenarioError as error:
+        raise ScenarioError(f"{path}: {error}") from error
+
+
 # --------------------------------------------------------------------------------- parsing
 def _parse_nodes(nodes: Any) -> tuple[str, ...]:
     if isinstance(nodes, bool) or not isinstance(nodes, int | list | tuple):
@@ -222,7 +235,8 @@ def _parse_nodes(nodes: Any) -> tuple[str, ...]:
     return names
 
 
-def _parse_node_ref(field: str, value: Any, names: Sequence[str], index: Mapping[str, int]) -> int:
+def parse_node_ref(field: str, value: Any, names: Sequence[str], index: Mapping[str, int]) -> int:
+    """The node index of ``value`` (an index, or a name of ``index``) for the field ``field``."""
     if isinstance(value, bool):
         raise ScenarioError(f"'{field}' must be a node index or name, got {value!r}")
     if isinstance(value, int):
@@ -236,7 +250,8 @@ def _parse_node_ref(field: str, value: Any, names: Sequence[str], index: Mapping
     raise ScenarioError(f"'{field}' must be a node index or one of the node names, got {value!r}")
 
 
-def _parse_state(where: str, spec: Any) -> NDArray[np.complex128]:
+def parse_state(where: str, spec: Any) -> NDArray[np.complex128]:
+    """The density matrix of a link state spec (``{"kind": ..., ...}``) found at ``where``."""
     if not isinstance(spec, Mapping) or "kind" not in spec:
         raise ScenarioError(f"{where}.state must be a table with a 'kind' in {STATE_KINDS}")
     kind = spec["kind"]
@@ -295,10 +310,10 @@ def _parse_edges(
             raise ScenarioError(
                 f"{where} must have exactly the keys ['state', 'u', 'v'], got {got}"
             )
-        u = _parse_node_ref(f"{where}.u", edge["u"], names, index)
-        v = _parse_node_ref(f"{where}.v", edge["v"], names, index)
+        u = parse_node_ref(f"{where}.u", edge["u"], names, index)
+        v = parse_node_ref(f"{where}.v", edge["v"], names, index)
         pairs.append((u, v))
-        states.append(_parse_state(where, edge["state"]))
+        states.append(parse_state(where, edge["state"]))
     return np.asarray(pairs, dtype=np.int64), np.stack(states)
 
 

@@ -1,19 +1,25 @@
-"""Hand-built and seeded random swap-routing scenarios for the baseline tests.
+"""Hand-built and seeded random swap-routing scenarios for the baseline and trainer tests.
 
 Every scenario is built through ``Scenario.from_dict`` (the documented dict layout). Random
 scenarios: a random spanning tree on ``n`` nodes (so Bob is usually reachable) plus extra random
 links, every node of degree at most ``MAX_DEGREE``; Alice is node 0 and Bob node ``n - 1``.
+The trainers' learnability scenario is :data:`TINY` (fixtures ``tiny`` and ``optimum``).
 """
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Callable, Sequence
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+import torch
 
+from agents.baselines.oracle import best_route
 from qnet_envs.routing.scenario import MAX_DEGREE, Scenario
 
 #: Link kinds of :func:`random_state`: Werner, amplitude damped, phase shifted, random density
@@ -21,6 +27,29 @@ from qnet_envs.routing.scenario import MAX_DEGREE, Scenario
 #: phases, and the degenerate product states of damping at 0 and pi/2).
 ALL_KINDS: tuple[str, ...] = ("werner", "damped", "phase", "random")
 PAPER_KINDS: tuple[str, ...] = ("healthy", "healthy", "damaged", "damped_pair", "phase_pair")
+
+#: The trainers' learnability scenario. From Alice the greedy-looking link is a Werner link
+#: (F = 0.9, then 0.81 at Bob), while the optimal route starts on an amplitude-damped link
+#: (F = 0.78) whose damage the next, opposite link cancels (F = 1), then two F = 0.99 links to
+#: Bob (F = 0.980).
+THETA = 0.3
+TINY = {
+    "name": "tiny-cancellation",
+    "nodes": ["Alice", "W", "D1", "D2", "R", "Bob"],
+    "edges": [
+        {"u": "Alice", "v": "W", "state": {"kind": "werner", "fidelity": 0.9}},
+        {"u": "W", "v": "Bob", "state": {"kind": "werner", "fidelity": 0.9}},
+        {"u": "Alice", "v": "D1", "state": {"kind": "amplitude_damped", "theta": THETA}},
+        {"u": "D1", "v": "D2", "state": {"kind": "amplitude_damped", "theta": math.pi / 2 - THETA}},
+        {"u": "D2", "v": "R", "state": {"kind": "werner", "fidelity": 0.99}},
+        {"u": "R", "v": "Bob", "state": {"kind": "werner", "fidelity": 0.99}},
+        {"u": "W", "v": "D1", "state": {"kind": "werner", "fidelity": 0.95}},
+        {"u": "D2", "v": "Bob", "state": {"kind": "werner", "fidelity": 0.8}},
+    ],
+    "alice": "Alice",
+    "bob": "Bob",
+    "max_actions": 6,
+}
 
 
 def random_state(rng: np.random.Generator, kind: str) -> dict[str, Any]:
@@ -128,6 +157,40 @@ class LinkSpecs:
         return {"kind": "phase_shifted", "phi": phi}
 
 
+def check_interrupted_writes_are_ignored(
+    run_dir: Path,
+    good: Path,
+    latest_checkpoint: Callable[[Path], Path | None],
+    killed_save: Callable[[], object],
+    payload: str,
+    truncated_progress: str,
+) -> None:
+    """Check that neither kind of incomplete checkpoint hides a run's latest checkpoint ``good``.
+
+    ``killed_save()`` writes a checkpoint with ``json.dump`` raising KeyboardInterrupt (a write
+    killed after its ``payload``, before ``progress.json``): a temporary directory is left. Then
+    a checkpoint-named directory with ``payload`` and a ``progress.json`` holding
+    ``truncated_progress`` appears. ``latest_checkpoint(run_dir)`` is ``good`` throughout.
+    """
+    assert latest_checkpoint(run_dir) == good
+    checkpoints = run_dir / "checkpoints"
+
+    def killed_dump(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(KeyboardInterrupt):
+        patch.setattr(json, "dump", killed_dump)
+        killed_save()
+    assert any(p.name.startswith(".tmp-") for p in checkpoints.iterdir())
+    assert latest_checkpoint(run_dir) == good
+
+    fake = checkpoints / "step-999999999999"
+    fake.mkdir()
+    shutil.copy(good / payload, fake / payload)
+    (fake / "progress.json").write_text(truncated_progress)
+    assert latest_checkpoint(run_dir) == good
+
+
 @pytest.fixture
 def random_scenario() -> Callable[..., Scenario]:
     """Factory: :func:`build_random_scenario`."""
@@ -166,3 +229,30 @@ def cancelling_damping_scenario() -> Scenario:
         ],
         max_actions=4,
     )
+
+
+@pytest.fixture
+def interrupted_writes() -> Callable[..., None]:
+    """Check: :func:`check_interrupted_writes_are_ignored`."""
+    return check_interrupted_writes_are_ignored
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """Torch on one thread for the test (trainer tests: ``usefixtures("one_thread")``)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def tiny() -> Scenario:
+    """The trainers' learnability scenario, :data:`TINY`."""
+    return Scenario.from_dict(TINY)
+
+
+@pytest.fixture(scope="module")
+def optimum(tiny: Scenario) -> tuple[list[int], float]:
+    """The oracle's optimal route of :data:`TINY` and its ``F``."""
+    return best_route(tiny)

@@ -1,63 +1,23 @@
 """PPO through Stable-Baselines3 (agents/ppo.py): learnability (SB3 test_identity style),
 determinism, the first-optimal metric, and atomic checkpoints that a killed run resumes from.
 
-The learnability scenario: from Alice the greedy-looking link is a Werner link (F = 0.9, then
-0.81 at Bob), while the optimal route starts on an amplitude-damped link (F = 0.78) whose damage
-the next, opposite link cancels (F = 1), then two F = 0.99 links to Bob (F = 0.980).
+The learnability scenario is conftest's ``TINY`` (fixtures ``tiny`` and ``optimum``).
 """
 
 from __future__ import annotations
 
 import json
-import math
-import shutil
 
 import pytest
 import torch
 from stable_baselines3.common.callbacks import BaseCallback
 
 import agents.ppo as ppo
-from agents.baselines.oracle import best_route
+from agents.checkpoints import PROGRESS_FILE
 from agents.ppo import TrainArgs, evaluate, latest_checkpoint, read_progress, train
 from qnet_envs.routing import core
-from qnet_envs.routing.scenario import Scenario
 
-THETA = 0.3
-TINY = {
-    "name": "tiny-cancellation",
-    "nodes": ["Alice", "W", "D1", "D2", "R", "Bob"],
-    "edges": [
-        {"u": "Alice", "v": "W", "state": {"kind": "werner", "fidelity": 0.9}},
-        {"u": "W", "v": "Bob", "state": {"kind": "werner", "fidelity": 0.9}},
-        {"u": "Alice", "v": "D1", "state": {"kind": "amplitude_damped", "theta": THETA}},
-        {"u": "D1", "v": "D2", "state": {"kind": "amplitude_damped", "theta": math.pi / 2 - THETA}},
-        {"u": "D2", "v": "R", "state": {"kind": "werner", "fidelity": 0.99}},
-        {"u": "R", "v": "Bob", "state": {"kind": "werner", "fidelity": 0.99}},
-        {"u": "W", "v": "D1", "state": {"kind": "werner", "fidelity": 0.95}},
-        {"u": "D2", "v": "Bob", "state": {"kind": "werner", "fidelity": 0.8}},
-    ],
-    "alice": "Alice",
-    "bob": "Bob",
-    "max_actions": 6,
-}
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def tiny() -> Scenario:
-    return Scenario.from_dict(TINY)
-
-
-@pytest.fixture(scope="module")
-def optimum(tiny: Scenario) -> tuple[list[int], float]:
-    return best_route(tiny)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _params(model) -> dict[str, torch.Tensor]:
@@ -228,7 +188,9 @@ def test_reward_normalisation_statistics_are_checkpointed(tiny, optimum, tmp_pat
     assert read_progress(resumed.checkpoint)["algo"] == "maskable-ppo"
 
 
-def test_interrupted_checkpoint_write_never_hides_the_latest(tiny, optimum, tmp_path, monkeypatch):
+def test_interrupted_checkpoint_write_never_hides_the_latest(
+    tiny, optimum, tmp_path, interrupted_writes
+):
     run_dir = tmp_path / "run"
     args = TrainArgs(
         scenario=tiny,
@@ -238,32 +200,22 @@ def test_interrupted_checkpoint_write_never_hides_the_latest(tiny, optimum, tmp_
         run_dir=run_dir,
     )
     first = train(args)
-    good = latest_checkpoint(run_dir)
-    assert good == first.checkpoint
-
-    # Kill the next write after the model, before progress.json: a temporary directory is left.
-    def killed_dump(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(ppo.json, "dump", killed_dump)
-    with pytest.raises(KeyboardInterrupt):
-        ppo.save_checkpoint(run_dir, first.model, {"format": ppo.PROGRESS_FORMAT})
-    monkeypatch.undo()
-    assert any(p.name.startswith(".tmp-") for p in (run_dir / "checkpoints").iterdir())
-    assert latest_checkpoint(run_dir) == good
-
-    # Neither does a checkpoint-named directory with a truncated progress.json.
-    fake = run_dir / "checkpoints" / "step-999999999999"
-    fake.mkdir()
-    shutil.copy(good / ppo.MODEL_FILE, fake / ppo.MODEL_FILE)
-    (fake / ppo.PROGRESS_FILE).write_text('{"format": 1, "timesteps": 99')
-    assert latest_checkpoint(run_dir) == good
+    # A write killed after the model, before progress.json, leaves a temporary directory;
+    # neither it nor a checkpoint-named directory with a truncated progress.json counts.
+    interrupted_writes(
+        run_dir,
+        first.checkpoint,
+        latest_checkpoint,
+        lambda: ppo.save_checkpoint(run_dir, first.model, {"format": ppo.PROGRESS_FORMAT}),
+        ppo.MODEL_FILE,
+        '{"format": 1, "timesteps": 99',
+    )
 
     resumed = train(TrainArgs(**{**vars(args), "total_timesteps": 512}))
     assert resumed.resumed_from == 256
     assert resumed.timesteps == 512
     assert not any(p.name.startswith(".tmp-") for p in (run_dir / "checkpoints").iterdir())
-    with (resumed.checkpoint / ppo.PROGRESS_FILE).open() as handle:
+    with (resumed.checkpoint / PROGRESS_FILE).open() as handle:
         assert json.load(handle)["timesteps"] == 512
 
 

@@ -1,61 +1,20 @@
 """REINFORCE (agents/reinforce.py): learnability, determinism, exact resume, atomic checkpoints.
 
-The learnability scenario: from Alice the greedy-looking link is a Werner link (F = 0.9, then
-0.81 at Bob), while the optimal route starts on an amplitude-damped link (F = 0.78) whose damage
-the next, opposite link cancels (F = 1), then two F = 0.99 links to Bob (F = 0.980).
+The learnability scenario is conftest's ``TINY`` (fixtures ``tiny`` and ``optimum``).
 """
 
 from __future__ import annotations
 
 import json
-import math
-import shutil
 
 import numpy as np
 import pytest
 import torch
 
 import agents.reinforce as reinforce
-from agents.baselines.oracle import best_route
 from agents.reinforce import Args, evaluate, latest_checkpoint, read_progress, train
-from qnet_envs.routing.scenario import Scenario
 
-THETA = 0.3
-TINY = {
-    "name": "tiny-cancellation",
-    "nodes": ["Alice", "W", "D1", "D2", "R", "Bob"],
-    "edges": [
-        {"u": "Alice", "v": "W", "state": {"kind": "werner", "fidelity": 0.9}},
-        {"u": "W", "v": "Bob", "state": {"kind": "werner", "fidelity": 0.9}},
-        {"u": "Alice", "v": "D1", "state": {"kind": "amplitude_damped", "theta": THETA}},
-        {"u": "D1", "v": "D2", "state": {"kind": "amplitude_damped", "theta": math.pi / 2 - THETA}},
-        {"u": "D2", "v": "R", "state": {"kind": "werner", "fidelity": 0.99}},
-        {"u": "R", "v": "Bob", "state": {"kind": "werner", "fidelity": 0.99}},
-        {"u": "W", "v": "D1", "state": {"kind": "werner", "fidelity": 0.95}},
-        {"u": "D2", "v": "Bob", "state": {"kind": "werner", "fidelity": 0.8}},
-    ],
-    "alice": "Alice",
-    "bob": "Bob",
-    "max_actions": 6,
-}
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def tiny() -> Scenario:
-    return Scenario.from_dict(TINY)
-
-
-@pytest.fixture(scope="module")
-def optimum(tiny: Scenario) -> tuple[list[int], float]:
-    return best_route(tiny)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _params(agent: torch.nn.Module) -> list[torch.Tensor]:
@@ -187,7 +146,9 @@ def test_resume_after_a_kill_matches_an_uninterrupted_run(tiny, optimum, tmp_pat
     assert _same(_params(again.agent), _params(resumed.agent))
 
 
-def test_interrupted_checkpoint_write_never_hides_the_latest(tiny, optimum, tmp_path, monkeypatch):
+def test_interrupted_checkpoint_write_never_hides_the_latest(
+    tiny, optimum, tmp_path, interrupted_writes
+):
     run_dir = tmp_path / "run"
     args = Args(
         env_kwargs={"scenario": tiny},
@@ -197,27 +158,16 @@ def test_interrupted_checkpoint_write_never_hides_the_latest(tiny, optimum, tmp_
         run_dir=run_dir,
     )
     first = train(args)
-    good = latest_checkpoint(run_dir)
-    assert good == first.checkpoint
-
     # A write killed after state.pt, before progress.json: only a temporary directory remains.
-    def killed_dump(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(reinforce.json, "dump", killed_dump)
-    with pytest.raises(KeyboardInterrupt):
-        reinforce.save_checkpoint(run_dir, 10**9, {"agent": {}}, {"format": 1})
-    monkeypatch.undo()
-    leftovers = [p for p in (run_dir / "checkpoints").iterdir() if p.name.startswith(".tmp-")]
-    assert leftovers
-    assert latest_checkpoint(run_dir) == good
-
-    # A half-copied checkpoint directory (no progress.json) does not count either.
-    fake = run_dir / "checkpoints" / "step-999999999999"
-    fake.mkdir()
-    shutil.copy(good / reinforce.STATE_FILE, fake / reinforce.STATE_FILE)
-    (fake / "progress.json").write_text("{ truncated")
-    assert latest_checkpoint(run_dir) == good
+    # A half-copied checkpoint directory (no valid progress.json) does not count either.
+    interrupted_writes(
+        run_dir,
+        first.checkpoint,
+        latest_checkpoint,
+        lambda: reinforce.save_checkpoint(run_dir, 10**9, {"agent": {}}, {"format": 1}),
+        reinforce.STATE_FILE,
+        "{ truncated",
+    )
 
     resumed = train(Args(**{**vars(args), "total_timesteps": 900}))
     assert resumed.resumed_from == first.timesteps
