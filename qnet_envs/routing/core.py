@@ -55,10 +55,18 @@ class Network:
     # Plain-int copies of slot_edge / slot_neighbor: scalar lookups in the hot path.
     _edges: tuple[tuple[int, ...], ...] = dataclasses.field(init=False, repr=False)
     _neighbors: tuple[tuple[int, ...], ...] = dataclasses.field(init=False, repr=False)
+    # slot_swap with two more output rows, the trace and <psi-|.|psi->, so one product gives the
+    # unnormalised state, its probability and its singlet fidelity: (num_nodes, 4, 18, 16).
+    _step: NDArray[np.complex128] = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_edges", tuple(map(tuple, self.slot_edge.tolist())))
         object.__setattr__(self, "_neighbors", tuple(map(tuple, self.slot_neighbor.tolist())))
+        readout = np.zeros((2, 16), dtype=np.complex128)
+        readout[0, [0, 5, 10, 15]] = 1.0  # trace
+        readout[1, [5, 10]], readout[1, [6, 9]] = 0.5, -0.5  # <psi-|rho|psi->
+        extra = np.einsum("ro,nkoh->nkrh", readout, self.slot_swap)
+        object.__setattr__(self, "_step", np.concatenate([self.slot_swap, extra], axis=2))
 
     @classmethod
     def compile(cls, scenario: Scenario) -> Network:
@@ -94,6 +102,8 @@ class GameState(NamedTuple):
 
     ``held`` is the state shared by Alice and ``node`` (first qubit at Alice), flattened (16,).
     ``used`` is a bit set of used edge indices (bit ``e`` set once edge ``e`` is consumed).
+    ``valid`` says, per slot of ``node``, whether it holds an unused link (derived from ``node``
+    and ``used``, kept so that masks cost nothing).
     """
 
     node: int
@@ -103,6 +113,7 @@ class GameState(NamedTuple):
     fidelity: float
     probability: float
     actions: int
+    valid: tuple[bool, ...]  # (MAX_DEGREE,)
 
 
 class StepOutcome(NamedTuple):
@@ -117,7 +128,9 @@ class StepOutcome(NamedTuple):
 
 def initial(network: Network) -> GameState:
     """The agent at Alice holding a singlet."""
-    return GameState(network.scenario.alice, SINGLET_DM.ravel().copy(), 0, (), 1.0, 1.0, 0)
+    alice = network.scenario.alice
+    valid = valid_slots(network, alice, 0)
+    return GameState(alice, SINGLET_DM.ravel().copy(), 0, (), 1.0, 1.0, 0, valid)
 
 
 def valid_slots(network: Network, node: int, used: int) -> tuple[bool, ...]:
@@ -127,23 +140,25 @@ def valid_slots(network: Network, node: int, used: int) -> tuple[bool, ...]:
 
 def action_mask(network: Network, state: GameState) -> NDArray[np.bool_]:
     """Slots holding an unused link, shape (MAX_DEGREE,)."""
-    return np.array(valid_slots(network, state.node, state.used), dtype=bool)
+    return np.array(state.valid, dtype=bool)
 
 
 def swap_in(network: Network, held: NDArray[np.complex128], node: int, slot: int):
-    """Swap the link in ``slot`` of ``node`` into ``held``: ``(new_held_flat, probability)``.
+    """Swap the link in ``slot`` of ``node`` into ``held``.
 
-    The probability is the postselected outcome's, and exactly 1 in deterministic mode (the
-    state is still renormalised there, to stop rounding drift over long routes).
+    Returns ``(new_held_flat, probability, singlet_fidelity)``. The probability is the
+    postselected outcome's, and exactly 1 in deterministic mode (the state is still renormalised
+    there, to stop rounding drift over long routes).
     """
-    unnormalised = network.slot_swap[node, slot] @ held
-    trace = float(unnormalised[0].real + unnormalised[5].real)
-    trace += float(unnormalised[10].real + unnormalised[15].real)
+    out = network._step[node, slot] @ held
+    trace = float(out[16].real)
     if network.scenario.swap_mode == "deterministic":
-        return unnormalised / trace, 1.0
-    if trace < ZERO_PROBABILITY:
-        return _MAXIMALLY_MIXED_FLAT.copy(), 0.0
-    return unnormalised / trace, min(trace, 1.0)
+        probability = 1.0
+    elif trace < ZERO_PROBABILITY:
+        return _MAXIMALLY_MIXED_FLAT.copy(), 0.0, 0.25
+    else:
+        probability = min(trace, 1.0)
+    return out[:16] / trace, probability, float(out[17].real) / trace
 
 
 def transition(
@@ -161,23 +176,28 @@ def transition(
         rewards = {"invalid_action": float(invalid_action_reward)}
         return after, StepOutcome(float(invalid_action_reward), True, False, event, rewards)
 
-    held, probability = swap_in(network, state.held, state.node, action)
-    fidelity = network.figure_of_merit(held)
+    held, probability, singlet = swap_in(network, state.held, state.node, action)
+    if scenario.figure_of_merit == "singlet_fidelity":
+        fidelity = singlet
+    else:
+        fidelity = network.figure_of_merit(held)
     node = network._neighbors[state.node][action]
+    used = state.used | (1 << edge)
     after = GameState(
         node=node,
         held=held,
-        used=state.used | (1 << edge),
+        used=used,
         route=(*state.route, edge),
         fidelity=fidelity,
         probability=state.probability * probability,
         actions=state.actions + 1,
+        valid=valid_slots(network, node, used),
     )
     rewards = {"fidelity_gain": fidelity - state.fidelity}
     if node == scenario.bob:
         rewards["arrival"] = ARRIVAL_REWARD_SCALE * fidelity
         return after, StepOutcome(sum(rewards.values()), True, False, "arrived", rewards)
-    if not any(valid_slots(network, node, after.used)):
+    if not any(after.valid):
         return after, StepOutcome(sum(rewards.values()), True, False, "dead_end", rewards)
     truncated = after.actions >= scenario.max_actions
     return after, StepOutcome(sum(rewards.values()), False, truncated, "moved", rewards)

@@ -127,7 +127,9 @@ class SwapRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
     def step(
         self, action: int | np.integer
     ) -> tuple[NDArray[np.float32], float, bool, bool, dict[str, Any]]:
-        if not self.action_space.contains(action):
+        if not (
+            (type(action) is int or isinstance(action, np.integer)) and 0 <= action < MAX_DEGREE
+        ) and not self.action_space.contains(action):
             raise ValueError(f"action must be an integer in [0, {MAX_DEGREE - 1}], got {action!r}")
         before = self._state
         self._state, outcome = core.transition(
@@ -171,7 +173,7 @@ class SwapRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
             obs[n + state.route[-1]] = 1.0
         obs[n + e] = min(state.actions / scenario.max_actions, 1.0)
         obs[n + e + 1] = min(max(state.fidelity, 0.0), 1.0)
-        obs[n + e + 2 :] = core.valid_slots(self._network, state.node, state.used)
+        obs[n + e + 2 :] = state.valid
 
     def _fully_entangled_fraction(self) -> float:
         route = self._state.route
