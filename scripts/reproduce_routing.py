@@ -212,7 +212,7 @@ def evolving(args: argparse.Namespace) -> dict[str, Any]:
 # ------------------------------------------------------------------------------ reports
 def _fmt(value: float) -> str:
     if value is None or (isinstance(value, float) and math.isinf(value)):
-        return "not found"
+        return "—"
     return f"{value:,.0f}" if value >= 100 else f"{value:.3g}"
 
 
@@ -233,17 +233,21 @@ def markdown(report: dict[str, Any]) -> str:
         "sizes check it. Ratio = MC expectation / PPO median.",
         "",
         "| scenario | optimal F | actions | Dijkstra F | PPO median | PPO found (seeds) "
-        "| MC exact E | MC simulated median | MC / PPO |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| PPO per seed | MC exact E | MC simulated median | MC / PPO |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|",
     ]
     for row in report["static"]:
         found = sum(r["first_optimal_step"] is not None for r in row["ppo_runs"])
         simulated = _fmt(row["mc_simulated_median"]) if "mc_simulated_median" in row else "—"
+        ppo_median = row["ppo_median_actions"]
+        ratio = "—" if math.isinf(ppo_median) else _fmt(row["ratio_mc_over_ppo"])
         lines.append(
             f"| {row['scenario']} | {row['optimal_fidelity']:.4f} | {row['optimal_actions']} | "
             f"{row['dijkstra_fidelity']:.4f} | {_fmt(row['ppo_median_actions'])} | "
-            f"{found}/{len(row['ppo_runs'])} | {_fmt(row['mc_expected_actions'])} | "
-            f"{simulated} | {_fmt(row['ratio_mc_over_ppo'])} |"
+            f"{found}/{len(row['ppo_runs'])} | "
+            + ", ".join(_fmt(r["first_optimal_step"]) for r in row["ppo_runs"])
+            + f" | {_fmt(row['mc_expected_actions'])} | "
+            f"{simulated} | {ratio} |"
         )
     if report.get("evolving"):
         ev = report["evolving"]
@@ -279,7 +283,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--json", type=Path, default=ROOT / "docs" / "routing-reproduction.json")
     parser.add_argument("--markdown", type=Path, default=ROOT / "docs" / "routing-reproduction.md")
+    parser.add_argument(
+        "--render", type=Path, help="only re-render the Markdown from this JSON report, and exit"
+    )
     args = parser.parse_args()
+    if args.render is not None:
+        args.markdown.write_text(markdown(json.loads(args.render.read_text())))
+        return
 
     report: dict[str, Any] = {
         "args": vars(args) | {"json": str(args.json), "markdown": str(args.markdown)},
