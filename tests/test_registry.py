@@ -82,8 +82,15 @@ def test_pickle_round_trip_mid_episode(env_id):
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_make_without_prior_import(env_id):
-    code = f"import gymnasium as gym; env = gym.make('qnet_envs:{env_id}'); env.reset(seed=0)"
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+    code = (
+        "import gymnasium as gym; "
+        f"env = gym.make('qnet_envs:{env_id}'); env.reset(seed=0); print(env.spec.id)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == env_id
 
 
 @pytest.mark.parametrize("name", sorted(PARALLEL_ENVS))
