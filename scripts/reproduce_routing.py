@@ -161,7 +161,12 @@ def evolving(args: argparse.Namespace) -> dict[str, Any]:
     import qnet_envs  # noqa: F401
 
     torch.set_num_threads(1)
-    results: dict[str, Any] = {"total_actions": args.evolving_total}
+    masked = args.evolving_masked
+    if masked:
+        from sb3_contrib import MaskablePPO as algo_class
+    else:
+        algo_class = PPO
+    results: dict[str, Any] = {"total_actions": args.evolving_total, "masked": masked}
 
     class StopAtEnd(BaseCallback):
         def _on_step(self) -> bool:
@@ -170,7 +175,7 @@ def evolving(args: argparse.Namespace) -> dict[str, Any]:
     ppo_uptimes, mc_uptimes = [], []
     for seed in range(args.evolving_seeds):
         env = gym.make("qnet_envs/SwapRouting-Evolving-v0", total_actions=args.evolving_total)
-        model = PPO(
+        model = algo_class(
             "MlpPolicy",
             env,
             n_steps=args.ppo_n_steps,
@@ -191,12 +196,14 @@ def evolving(args: argparse.Namespace) -> dict[str, Any]:
 
         env = gym.make("qnet_envs/SwapRouting-Evolving-v0", total_actions=args.evolving_total)
         rng = np.random.default_rng(seed)
-        env.reset(seed=seed)
-        info = {"clock": 0}
+        _, info = env.reset(seed=seed)
         while info["clock"] < args.evolving_total:
-            *_, terminated, truncated, info = env.step(int(rng.integers(4)))
+            choices = np.flatnonzero(info["action_mask"]) if masked else np.arange(4)
+            *_, terminated, truncated, info = env.step(int(rng.choice(choices)))
             if terminated or truncated:
-                env.reset()
+                clock = info["clock"]
+                _, info = env.reset()
+                assert info["clock"] == clock
         mc_uptimes.append(
             {"seed": seed, "uptime": info["uptime"], "stage_uptime": info["stage_uptime"]}
         )
@@ -264,21 +271,23 @@ def _static_table(report: dict[str, Any]) -> list[str]:
 
 
 def _evolving_table(ev: dict[str, Any], args: dict[str, Any]) -> list[str]:
+    agent = "MaskablePPO" if ev.get("masked") else "PPO"
+    random_player = "random valid actions" if ev.get("masked") else "uniformly random actions"
     return [
         "",
         f"## Evolving network ({ev['total_actions']:,} actions, 10 stages)",
         "",
-        f"PPO: `PPO` (n_steps {args['ppo_n_steps']}, ent_coef {args['ppo_ent_coef']}) trained "
-        "on `qnet_envs/SwapRouting-Evolving-v0` through all stages (the policy carries over); "
-        "Monte Carlo: uniformly random actions. Uptime: fraction of the actions during which "
-        "the agent held a route with F > 0.8.",
+        f"{agent} (n_steps {args['ppo_n_steps']}, ent_coef {args['ppo_ent_coef']}) trained on "
+        "`qnet_envs/SwapRouting-Evolving-v0` through all stages (the policy carries over); "
+        f"Monte Carlo: {random_player}. Uptime: fraction of the actions during which the agent "
+        "held a route with F > 0.8.",
         "",
         "| agent | median uptime | per seed | paper |",
         "|---|---:|---|---:|",
-        f"| PPO | {ev['ppo_median_uptime']:.3f} | "
+        f"| {agent} | {ev['ppo_median_uptime']:.3f} | "
         + ", ".join(f"{r['uptime']:.3f}" for r in ev["ppo"])
-        + f" | {PAPER_UPTIME['ppo']} |",
-        f"| Monte Carlo | {ev['mc_median_uptime']:.3f} | "
+        + f" | {PAPER_UPTIME['ppo']} (PPO) |",
+        f"| Monte Carlo ({random_player}) | {ev['mc_median_uptime']:.3f} | "
         + ", ".join(f"{r['uptime']:.3f}" for r in ev["monte_carlo"])
         + f" | {PAPER_UPTIME['monte_carlo']} |",
     ]
@@ -296,18 +305,29 @@ def main() -> None:
     parser.add_argument("--mc-simulate-budget", type=int, default=50_000_000)
     parser.add_argument("--evolving-total", type=int, default=1_000_000)
     parser.add_argument("--evolving-seeds", type=int, default=1)
+    parser.add_argument(
+        "--evolving-masked",
+        action="store_true",
+        help="evolving network with MaskablePPO against random play over valid actions only",
+    )
     parser.add_argument("--skip-evolving", action="store_true")
     parser.add_argument("--skip-static", action="store_true", help="run the evolving network only")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--json", type=Path, default=ROOT / "docs" / "routing-reproduction.json")
-    parser.add_argument("--markdown", type=Path, default=ROOT / "docs" / "routing-reproduction.md")
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        help="default docs/routing-reproduction.md, or the --render JSON's path with .md",
+    )
     parser.add_argument(
         "--render", type=Path, help="only re-render the Markdown from this JSON report, and exit"
     )
     args = parser.parse_args()
     if args.render is not None:
-        args.markdown.write_text(markdown(json.loads(args.render.read_text())))
+        target = args.markdown or args.render.with_suffix(".md")
+        target.write_text(markdown(json.loads(args.render.read_text())))
         return
+    args.markdown = args.markdown or ROOT / "docs" / "routing-reproduction.md"
 
     report: dict[str, Any] = {
         "args": vars(args) | {"json": str(args.json), "markdown": str(args.markdown)},
