@@ -184,7 +184,7 @@ def evolving(args: argparse.Namespace) -> dict[str, Any]:
             device="cpu",
         )
         model.learn(args.evolving_total, callback=StopAtEnd())
-        info = env.unwrapped._evolution_info({})
+        info = env.unwrapped.evolution_info()
         ppo_uptimes.append(
             {
                 "seed": seed,

@@ -89,13 +89,6 @@ class Network:
         slot_swap = np.ascontiguousarray(np.einsum("ohl,nkl->nkoh", bilinear, slot_state))
         return cls(scenario, slot_edge, slot_neighbor, slot_state, slot_swap)
 
-    def figure_of_merit(self, rho_flat: NDArray[np.complex128]) -> float:
-        """The scenario's ``F`` of a flattened held state."""
-        if self.scenario.figure_of_merit == "singlet_fidelity":
-            # <psi-|rho|psi-> from the flat (16,) entries (1,1), (2,2), (1,2), (2,1).
-            return float(0.5 * (rho_flat[5] + rho_flat[10] - rho_flat[6] - rho_flat[9]).real)
-        return float(fully_entangled_fraction(rho_flat.reshape(4, 4)))
-
 
 class GameState(NamedTuple):
     """Everything that determines the rest of an episode.
@@ -180,7 +173,7 @@ def transition(
     if scenario.figure_of_merit == "singlet_fidelity":
         fidelity = singlet
     else:
-        fidelity = network.figure_of_merit(held)
+        fidelity = float(fully_entangled_fraction(held.reshape(4, 4)))
     node = network._neighbors[state.node][action]
     used = state.used | (1 << edge)
     after = GameState(

@@ -309,7 +309,7 @@ class EvolvingSwapRoutingEnv(SwapRoutingEnv):
             self._restart()
         self._enter_stage(self._stage_at(self._clock))
         obs, info = super().reset(seed=seed, options=options)
-        return obs, self._evolution_info(info)
+        return obs, self._with_evolution(info)
 
     def step(
         self, action: int | np.integer
@@ -323,7 +323,7 @@ class EvolvingSwapRoutingEnv(SwapRoutingEnv):
             self._clock += skipped
         if self._clock >= self.total_actions and not terminated:
             truncated = True
-        return obs, reward, terminated, truncated, self._evolution_info(info)
+        return obs, reward, terminated, truncated, self._with_evolution(info)
 
     def _enter_stage(self, stage: int) -> None:
         if stage != self._stage:
@@ -333,7 +333,11 @@ class EvolvingSwapRoutingEnv(SwapRoutingEnv):
                 self._viewer.close()
                 self._viewer = None
 
-    def _evolution_info(self, info: dict[str, Any]) -> dict[str, Any]:
+    def evolution_info(self) -> dict[str, Any]:
+        """``stage``, ``clock``, ``uptime`` and ``stage_uptime`` of the run so far."""
+        return self._with_evolution({})
+
+    def _with_evolution(self, info: dict[str, Any]) -> dict[str, Any]:
         elapsed = min(self._clock, self.total_actions)
         lengths = np.array(
             [end - start for start, end in map(self.stage_bounds, range(self.num_stages))]

@@ -78,8 +78,9 @@ def test_tied_optimal_routes_both_count(make_scenario, link):
     assert stats.success_probability == Fraction(2, 16)
 
 
+@pytest.mark.parametrize("policy", monte_carlo.POLICIES)
 @pytest.mark.parametrize("seed", range(6))
-def test_exact_sums_match_the_game_tree(random_scenario, seed):
+def test_exact_sums_match_the_game_tree(random_scenario, seed, policy):
     mode = ("postselected", "deterministic")[seed % 2]
     merit = ("singlet_fidelity", "fully_entangled_fraction")[seed // 3 % 2]
     scenario = random_scenario(60_000 + seed, mode, merit, max_actions=(3, 5), extra_links=1.5)
@@ -87,9 +88,9 @@ def test_exact_sums_match_the_game_tree(random_scenario, seed):
         _, best = oracle.best_route(scenario)
     except ValueError:
         best = 2.0  # unreachable: no game can succeed
-    length, success = _game_tree_sums(scenario, best)
-    assert monte_carlo.mean_game_length(scenario) == length
-    stats = monte_carlo.random_policy_stats(scenario, best)
+    length, success = _game_tree_sums(scenario, best, policy)
+    assert monte_carlo.mean_game_length(scenario, policy=policy) == length
+    stats = monte_carlo.random_policy_stats(scenario, best, policy=policy)
     assert stats.success_probability == success
     assert stats.expected_actions == (float(length / success) if success else math.inf)
 
@@ -227,22 +228,6 @@ def test_masked_walk_probability(make_scenario, link):
         monte_carlo.masked_walk_probability(network, (0, 0))
     with pytest.raises(ValueError, match="game ends"):
         monte_carlo.masked_walk_probability(network, (0, 3, 3))
-
-
-@pytest.mark.parametrize("seed", range(6))
-def test_masked_exact_sums_match_the_game_tree(random_scenario, seed):
-    mode = ("postselected", "deterministic")[seed % 2]
-    merit = ("singlet_fidelity", "fully_entangled_fraction")[seed // 3 % 2]
-    scenario = random_scenario(60_000 + seed, mode, merit, max_actions=(3, 5), extra_links=1.5)
-    try:
-        _, best = oracle.best_route(scenario)
-    except ValueError:
-        best = 2.0  # unreachable: no game can succeed
-    length, success = _game_tree_sums(scenario, best, "masked")
-    assert monte_carlo.mean_game_length(scenario, policy="masked") == length
-    stats = monte_carlo.random_policy_stats(scenario, best, policy="masked")
-    assert stats.success_probability == success
-    assert stats.expected_actions == (float(length / success) if success else math.inf)
 
 
 def test_masked_simulation_agrees_with_the_exact_expectation(make_scenario, link):

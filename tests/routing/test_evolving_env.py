@@ -47,6 +47,9 @@ def test_success_holds_the_route_until_the_next_stage():
     assert info["clock"] == 50
     assert info["uptime"] == pytest.approx(47 / 50)
     assert info["stage_uptime"] == pytest.approx([47 / 50, 0.0])
+    assert env.evolution_info() == {
+        key: info[key] for key in ("stage", "clock", "uptime", "stage_uptime")
+    }
 
 
 def test_next_reset_enters_the_damaged_stage_where_the_old_route_fails():
