@@ -70,6 +70,26 @@ def _solved(name: str) -> Solved:
     return Solved(_raw(name), scenario, fidelity, optimal, dijkstra_fidelity)
 
 
+# ------------------------------------------------------------------------ public names
+def test_contract_names_are_importable_from_the_package():
+    import qnet_envs.routing as routing
+
+    scenario = routing.Scenario.from_dict(
+        {
+            "nodes": 2,
+            "edges": [{"u": 0, "v": 1, "state": {"kind": "werner", "fidelity": 0.9}}],
+            "alice": 0,
+            "bob": 1,
+        }
+    )
+    assert scenario.max_actions == 15 and scenario.swap_mode == "postselected"
+    assert routing.Scenario.load("tiny").name == "tiny"
+    assert routing.EvolvingScenario.load("evolving").num_stages == 10
+    assert issubclass(routing.ScenarioError, ValueError)
+    with pytest.raises(routing.ScenarioError, match="alice"):
+        routing.Scenario.from_dict({"nodes": 2, "edges": [], "bob": 1})
+
+
 # ------------------------------------------------------------------------ shipped files
 def test_the_shipped_set_is_complete():
     expected = {*FAMILY_FILES, "evolving", "default", "tiny"}
