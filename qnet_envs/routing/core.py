@@ -11,8 +11,10 @@ reinforcement learning, Sec. 3):
   used once per episode; nodes may repeat.
 * Step reward ``F_i - F_{i-1}``; arriving at Bob adds ``ARRIVAL_REWARD_SCALE * F`` and ends the
   episode. An empty slot or a used link ends the episode with ``invalid_action_reward``. Arriving
-  at a node (not Bob) whose links are all used ends the episode ("dead end") with the step reward
-  only. After ``max_actions`` actions the episode is truncated.
+  at a node (not Bob) whose links are all used ends the episode ("dead end"): every action from
+  there would be invalid, so the step reward gets ``invalid_action_reward`` too (the forced
+  invalid action itself is not played, nor counted). After ``max_actions`` actions the episode is
+  truncated.
 """
 
 from __future__ import annotations
@@ -191,6 +193,8 @@ def transition(
         rewards["arrival"] = ARRIVAL_REWARD_SCALE * fidelity
         return after, StepOutcome(sum(rewards.values()), True, False, "arrived", rewards)
     if not any(after.valid):
+        # Every action from here is invalid: the game ends as if the agent had played one.
+        rewards["dead_end"] = float(invalid_action_reward)
         return after, StepOutcome(sum(rewards.values()), True, False, "dead_end", rewards)
     truncated = after.actions >= scenario.max_actions
     return after, StepOutcome(sum(rewards.values()), False, truncated, "moved", rewards)

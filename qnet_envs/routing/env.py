@@ -55,7 +55,9 @@ class SwapRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
     ## Rewards
     ``F_i - F_{i-1}`` per valid action (``F_0 = 1``); arriving at Bob adds ``100 * F``. An invalid
     action (empty slot or used link) ends the episode with ``invalid_action_reward`` (default
-    ``-1``). ``info["rewards"]`` holds the named components.
+    ``-1``); so does arriving at a dead end (below), where every next action would be invalid.
+    ``info["rewards"]`` holds the named components (``fidelity_gain``, ``arrival``,
+    ``invalid_action``, ``dead_end``).
 
     ## Starting State
     The agent at Alice holding a singlet; no link used. The game is deterministic: the seed only
@@ -63,7 +65,7 @@ class SwapRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
 
     ## Episode End
     Terminated on arrival at Bob, on an invalid action, or on arrival at a node (not Bob) all of
-    whose links are used ("dead end", no arrival reward). Truncated after ``max_actions`` actions.
+    whose links are used ("dead end": ``invalid_action_reward``, no arrival reward). Truncated after ``max_actions`` actions.
     ``info["event"]`` says which.
 
     ## Info

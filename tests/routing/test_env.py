@@ -115,7 +115,7 @@ def test_invalid_actions_end_the_episode_with_the_penalty(actions, event):
     assert reward == -5.0 and info["rewards"] == {"invalid_action": -5.0}
 
 
-def test_dead_end_terminates_without_arrival_reward():
+def test_dead_end_terminates_with_the_invalid_action_penalty():
     scenario = Scenario.from_dict(
         {
             "nodes": 4,
@@ -128,9 +128,13 @@ def test_dead_end_terminates_without_arrival_reward():
             "bob": 3,
         }
     )
-    (_, reward, terminated, _, info), _ = play(SwapRoutingEnv(scenario), [0])
-    assert terminated and info["event"] == "dead_end"
-    assert reward == pytest.approx(-0.1)
+    # Every action at the leaf would be invalid: the game ends there, penalised as one.
+    env = SwapRoutingEnv(scenario, invalid_action_reward=-3.0)
+    (_, reward, terminated, truncated, info), _ = play(env, [0])
+    assert terminated and not truncated and info["event"] == "dead_end"
+    assert info["rewards"] == {"fidelity_gain": pytest.approx(-0.1), "dead_end": -3.0}
+    assert reward == pytest.approx(-3.1)
+    assert info["route"] == (0,) and not info["action_mask"].any()
 
 
 def test_nodes_may_repeat_but_links_may_not_and_truncation_after_max_actions():
