@@ -64,10 +64,14 @@ class TrainArgs:
     total_timesteps: int = 50_000
     """Env actions to train for in total, counting those of the run being resumed."""
     n_steps: int = 256
-    """Actions per policy update (the one hyperparameter the paper tunes; SB3's default is 2048).
-    Shorter rollouts mean more updates per action: 256 solves the shipped scenarios fastest."""
+    """Actions per env per policy update (the hyperparameter the paper tunes; SB3's default is
+    2048); an update learns from ``n_steps * n_envs`` actions."""
+    n_envs: int = 1
+    """Copies of the game played side by side (a DummyVecEnv); every action of every copy counts
+    in ``total_timesteps`` and in the first-optimal count. More copies batch the policy's forward
+    passes (faster per action) and give each update more varied games."""
     batch_size: int = 64
-    """Minibatch size of the PPO update (SB3 default); must divide ``n_steps``."""
+    """Minibatch size of the PPO update (SB3 default); must divide ``n_steps * n_envs``."""
     ent_coef: float = 0.0
     """Entropy bonus of the PPO loss (SB3 default 0); a small value keeps exploring longer."""
     seed: int = 0
@@ -100,13 +104,14 @@ class TrainArgs:
     """Torch device; the MLP policy is fastest on the CPU."""
 
     def __post_init__(self) -> None:
-        for field in ("total_timesteps", "n_steps", "batch_size", "torch_threads"):
+        for field in ("total_timesteps", "n_steps", "n_envs", "batch_size", "torch_threads"):
             value = getattr(self, field)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"TrainArgs.{field} must be a positive integer, got {value!r}")
-        if self.n_steps % self.batch_size:
+        if (self.n_steps * self.n_envs) % self.batch_size:
             raise ValueError(
-                f"TrainArgs.batch_size ({self.batch_size}) must divide n_steps ({self.n_steps})"
+                f"TrainArgs.batch_size ({self.batch_size}) must divide n_steps * n_envs "
+                f"({self.n_steps} * {self.n_envs})"
             )
         if self.checkpoint_every < 0:
             raise ValueError(
@@ -260,11 +265,16 @@ def save_checkpoint(
 
 # ------------------------------------------------------------------------------------ ENVS
 def make_env(
-    scenario: Scenario, invalid_action_reward: float = -1.0, normalize_reward: bool = False
+    scenario: Scenario,
+    invalid_action_reward: float = -1.0,
+    normalize_reward: bool = False,
+    n_envs: int = 1,
 ) -> VecEnv:
-    """One routing env behind SB3's Monitor (episode stats for TensorBoard) in a DummyVecEnv.
+    """``n_envs`` routing envs, each behind SB3's Monitor (episode stats for TensorBoard), in a
+    DummyVecEnv.
 
-    One env, as in the paper: every action the agent plays is one timestep of the count.
+    Every action of every copy is one timestep of the paper's count (one copy is the paper's
+    setting).
     """
 
     def build() -> gym.Env:
@@ -273,7 +283,7 @@ def make_env(
         )
         return Monitor(env)
 
-    vec_env: VecEnv = DummyVecEnv([build])
+    vec_env: VecEnv = DummyVecEnv([build] * n_envs)
     if normalize_reward:
         vec_env = VecNormalize(vec_env, norm_obs=False, norm_reward=True)
     return vec_env
@@ -315,7 +325,7 @@ def train(args: TrainArgs, callbacks: Sequence[BaseCallback] = ()) -> TrainResul
         log_dir = run_dir / "tensorboard"
     algo_class = MaskablePPO if args.masked else PPO
 
-    env = make_env(scenario, args.invalid_action_reward, args.normalize_reward)
+    env = make_env(scenario, args.invalid_action_reward, args.normalize_reward, args.n_envs)
     checkpoint = None
     if run_dir is not None:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -348,6 +358,11 @@ def train(args: TrainArgs, callbacks: Sequence[BaseCallback] = ()) -> TrainResul
                 f"{progress.get('normalize_reward')}; TrainArgs.normalize_reward="
                 f"{args.normalize_reward}: use another run_dir"
             )
+        if progress.get("n_envs", 1) != args.n_envs:
+            raise ValueError(
+                f"{checkpoint} holds a run with n_envs={progress.get('n_envs', 1)}; "
+                f"TrainArgs.n_envs={args.n_envs}: use another run_dir"
+            )
         if args.normalize_reward:
             assert isinstance(env, VecNormalize)
             env = VecNormalize.load(str(checkpoint / VECNORMALIZE_FILE), env.venv)
@@ -378,6 +393,7 @@ def train(args: TrainArgs, callbacks: Sequence[BaseCallback] = ()) -> TrainResul
             "format": PROGRESS_FORMAT,
             "algo": args.algo,
             "normalize_reward": args.normalize_reward,
+            "n_envs": args.n_envs,
             "scenario": scenario.name,
             "seed": args.seed,
             "timesteps": int(model.num_timesteps),

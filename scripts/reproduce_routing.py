@@ -4,13 +4,17 @@
 amplitude damping, correlated phase noise) and size (6-16 intermediary nodes):
 
 * the exact oracle's optimal route and ``F``; Dijkstra's ``F`` on ``-log F`` against it;
-* PPO (Stable-Baselines3, the paper's setting: plain PPO, invalid actions end the game): the
-  number of actions until the agent first plays an oracle-optimal route, per seed, and the
-  median over seeds (a run that does not find it within ``--ppo-budget`` counts as infinite);
-* Monte Carlo (uniformly random actions): the exact expected number of actions until the first
-  optimal game, ``E[L]/q`` (``agents.baselines.monte_carlo``), and on the small sizes the median
-  of simulated runs as a check;
-* the ratio Monte Carlo / PPO (exact MC expectation over the PPO median).
+* PPO (Stable-Baselines3; by default the paper's setting, plain PPO where invalid actions end
+  the game; ``--agent maskable-ppo`` for sb3-contrib's MaskablePPO): the number of actions until
+  the agent first plays an oracle-optimal route, per seed, and the median over seeds (a run that
+  does not find it within ``--ppo-budget`` counts as infinite). ``--ppo-n-envs`` copies of the
+  game are played side by side; every action of every copy counts;
+* Monte Carlo, uniformly random actions (the paper's baseline): the exact expected number of
+  actions until the first optimal game, ``E[L]/q`` (``agents.baselines.monte_carlo``), and on
+  the small sizes the median of simulated runs as a check;
+* Monte Carlo over valid actions only (what an untrained agent behind the action mask plays):
+  its exact ``E[L]/q`` and simulated medians, on every size (cheap);
+* the ratios of both Monte Carlo expectations to the PPO median.
 
 Evolving network (Fig. 7): uptime of PPO and of Monte Carlo on ``qnet_envs/SwapRouting-Evolving-v0``
 over ``--evolving-total`` actions.
@@ -46,17 +50,20 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # ------------------------------------------------------------------------------ one cell
 def ppo_first_optimal(
-    name: str, seed: int, budget: int, optimal: float, n_steps: int, ent_coef: float
+    name: str, seed: int, optimal: float, settings: dict[str, Any]
 ) -> dict[str, Any]:
-    """One plain-PPO run (in a worker process) until it first plays an optimal route."""
+    """One PPO run (in a worker process) until it first plays an optimal route."""
     from agents.ppo import TrainArgs, train
 
     result = train(
         TrainArgs(
             scenario=name,
-            total_timesteps=budget,
-            n_steps=n_steps,
-            ent_coef=ent_coef,
+            total_timesteps=settings["budget"],
+            n_steps=settings["n_steps"],
+            n_envs=settings["n_envs"],
+            batch_size=settings["batch_size"],
+            ent_coef=settings["ent_coef"],
+            masked=settings["agent"] == "maskable-ppo",
             seed=seed,
             stop_at_optimal=True,
             optimal_fidelity=optimal,
@@ -71,12 +78,25 @@ def ppo_first_optimal(
     }
 
 
-def mc_simulated(name: str, route: list[int], seed: int, budget: int) -> int | None:
+def mc_simulated(
+    name: str, route: list[int], seed: int, budget: int, policy: str = "uniform"
+) -> int | None:
     from agents.baselines.monte_carlo import simulate_until_route
     from qnet_envs.routing.scenario import Scenario
 
     rng = np.random.default_rng(seed)
-    return simulate_until_route(Scenario.load(name), route, rng, budget)
+    return simulate_until_route(Scenario.load(name), route, rng, budget, policy=policy)
+
+
+def ppo_settings(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "agent": args.agent,
+        "budget": args.ppo_budget,
+        "n_steps": args.ppo_n_steps,
+        "n_envs": args.ppo_n_envs,
+        "batch_size": args.ppo_batch_size,
+        "ent_coef": args.ppo_ent_coef,
+    }
 
 
 def _median(values: list[float | None]) -> float:
@@ -99,6 +119,7 @@ def static_scenarios(
             best = oracle.solve(scenario)
             dij = dijkstra.solve(scenario)
             mc = random_policy_stats(scenario, best.fidelity)
+            masked = random_policy_stats(scenario, best.fidelity, policy="masked")
             row = {
                 "family": family,
                 "size": size,
@@ -112,23 +133,28 @@ def static_scenarios(
                 "mc_expected_actions": mc.expected_actions,
                 "mc_success_probability": float(mc.success_probability),
                 "mc_mean_game_length": float(mc.mean_game_length),
+                "mc_masked_expected_actions": masked.expected_actions,
+                "mc_masked_success_probability": float(masked.success_probability),
+                "mc_masked_mean_game_length": float(masked.mean_game_length),
             }
             rows.append(row)
             for seed in range(args.seeds):
                 jobs[name, "ppo", seed] = pool.submit(
-                    ppo_first_optimal,
-                    name,
-                    seed,
-                    args.ppo_budget,
-                    best.fidelity,
-                    args.ppo_n_steps,
-                    args.ppo_ent_coef,
+                    ppo_first_optimal, name, seed, best.fidelity, ppo_settings(args)
                 )
-            if size in args.mc_simulate_sizes:
-                for seed in range(args.seeds):
+            for seed in range(args.seeds):
+                if size in args.mc_simulate_sizes:
                     jobs[name, "mc", seed] = pool.submit(
                         mc_simulated, name, list(best.route), seed, args.mc_simulate_budget
                     )
+                jobs[name, "mc-masked", seed] = pool.submit(
+                    mc_simulated,
+                    name,
+                    list(best.route),
+                    seed,
+                    args.mc_simulate_budget,
+                    "masked",
+                )
     for row in rows:
         name = row["scenario"]
         runs = [jobs[name, "ppo", s].result() for s in range(args.seeds)]
@@ -142,7 +168,13 @@ def static_scenarios(
             row["mc_simulated_mean"] = (
                 statistics.fmean(simulated) if None not in simulated else math.inf
             )
+        masked_runs = [jobs[name, "mc-masked", s].result() for s in range(args.seeds)]
+        row["mc_masked_simulated_actions"] = masked_runs
+        row["mc_masked_simulated_median"] = _median(masked_runs)
         row["ratio_mc_over_ppo"] = row["mc_expected_actions"] / row["ppo_median_actions"]
+        row["ratio_mc_masked_over_ppo"] = (
+            row["mc_masked_expected_actions"] / row["ppo_median_actions"]
+        )
         print(
             f"{name}: PPO median {row['ppo_median_actions']}, "
             f"MC expectation {row['mc_expected_actions']:.3g}"
@@ -178,7 +210,7 @@ def evolving(args: argparse.Namespace) -> dict[str, Any]:
         model = algo_class(
             "MlpPolicy",
             env,
-            n_steps=args.ppo_n_steps,
+            n_steps=args.evolving_n_steps,
             ent_coef=args.ppo_ent_coef,
             seed=seed,
             device="cpu",
@@ -239,34 +271,65 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _agent_name(args: dict[str, Any]) -> str:
+    return "MaskablePPO" if args.get("agent") == "maskable-ppo" else "PPO"
+
+
 def _static_table(report: dict[str, Any]) -> list[str]:
     args = report["args"]
+    agent = _agent_name(args)
+    n_envs = args.get("ppo_n_envs", 1)
     lines = [
         "",
-        f"PPO: Stable-Baselines3 `PPO` (n_steps {args['ppo_n_steps']}, ent_coef "
-        f"{args['ppo_ent_coef']}, otherwise defaults), {args['seeds']} seeds, "
-        f"at most {args['ppo_budget']:,} actions per run; the count is the number of actions until "
-        "the agent first plays an oracle-optimal route (median over seeds). Monte Carlo: the "
-        "exact expectation E[L]/q for uniformly random actions; simulated medians on the small "
-        "sizes check it. Ratio = MC expectation / PPO median.",
+        f"{agent}: Stable-Baselines3 (n_steps {args['ppo_n_steps']} per env, {n_envs} env"
+        f"{'s' if n_envs > 1 else ''} side by side, batch_size {args.get('ppo_batch_size', 64)}, "
+        f"ent_coef {args['ppo_ent_coef']}, otherwise defaults), {args['seeds']} seeds, at most "
+        f"{args['ppo_budget']:,} actions per run; the count is the number of actions (of all "
+        "envs) until the agent first plays an oracle-optimal route, median over seeds. Monte "
+        "Carlo: the exact expectation E[L]/q of the actions until a random player first plays an "
+        "optimal route, for uniformly random actions (the paper's baseline; simulated medians on "
+        "the small sizes check it) and for random valid actions (`masked`: what an untrained "
+        "agent behind the action mask plays; simulated on every size). Ratios: MC expectation / "
+        f"{agent} median.",
         "",
-        "| scenario | optimal F | actions | Dijkstra F | PPO median | PPO found (seeds) "
-        "| PPO per seed | MC exact E | MC simulated median | MC / PPO |",
-        "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|",
+        f"| scenario | optimal F | actions | Dijkstra F | {agent} median | found | per seed "
+        f"| MC exact E | MC simulated median | MC / {agent} | masked MC exact E "
+        f"| masked MC simulated median | masked MC / {agent} |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for row in report["static"]:
         found = sum(r["first_optimal_step"] is not None for r in row["ppo_runs"])
         simulated = _fmt(row["mc_simulated_median"]) if "mc_simulated_median" in row else "—"
         ppo_median = row["ppo_median_actions"]
         ratio = "—" if math.isinf(ppo_median) else _fmt(row["ratio_mc_over_ppo"])
+        masked_ratio = "—"
+        if "ratio_mc_masked_over_ppo" in row and not math.isinf(ppo_median):
+            masked_ratio = f"{row['ratio_mc_masked_over_ppo']:.2f}"
         lines.append(
             f"| {row['scenario']} | {row['optimal_fidelity']:.4f} | {row['optimal_actions']} | "
-            f"{row['dijkstra_fidelity']:.4f} | {_fmt(row['ppo_median_actions'])} | "
+            f"{row['dijkstra_fidelity']:.4f} | {_fmt(ppo_median)} | "
             f"{found}/{len(row['ppo_runs'])} | "
             + ", ".join(_fmt(r["first_optimal_step"]) for r in row["ppo_runs"])
-            + f" | {_fmt(row['mc_expected_actions'])} | "
-            f"{simulated} | {ratio} |"
+            + f" | {_fmt(row['mc_expected_actions'])} | {simulated} | {ratio} | "
+            f"{_fmt(row.get('mc_masked_expected_actions'))} | "
+            f"{_fmt(row.get('mc_masked_simulated_median'))} | {masked_ratio} |"
         )
+    lines += _paper_targets(report, agent)
+    return lines
+
+
+def _paper_targets(report: dict[str, Any], agent: str) -> list[str]:
+    rows = {row["scenario"]: row for row in report["static"]}
+    lines = ["", f"Against the paper at 16 intermediary nodes (MC / {agent}, uniform MC):", ""]
+    for family, paper in PAPER_RATIO_AT_16.items():
+        row = rows.get(f"{family}-16")
+        if row is None:
+            continue
+        if math.isinf(row["ppo_median_actions"]):
+            ours = "not reached (median run did not find the optimum)"
+        else:
+            ours = f"{row['ratio_mc_over_ppo']:,.0f}"
+        lines.append(f"- {family}: ours {ours}; paper about {paper:,}.")
     return lines
 
 
@@ -277,7 +340,8 @@ def _evolving_table(ev: dict[str, Any], args: dict[str, Any]) -> list[str]:
         "",
         f"## Evolving network ({ev['total_actions']:,} actions, 10 stages)",
         "",
-        f"{agent} (n_steps {args['ppo_n_steps']}, ent_coef {args['ppo_ent_coef']}) trained on "
+        f"{agent} (one env, n_steps {args.get('evolving_n_steps', args['ppo_n_steps'])}, "
+        f"ent_coef {args['ppo_ent_coef']}) trained on "
         "`qnet_envs/SwapRouting-Evolving-v0` through all stages (the policy carries over); "
         f"Monte Carlo: {random_player}. Uptime: fraction of the actions during which the agent "
         "held a route with F > 0.8.",
@@ -298,13 +362,27 @@ def main() -> None:
     parser.add_argument("--families", nargs="+", default=list(FAMILIES), choices=FAMILIES)
     parser.add_argument("--sizes", nargs="+", type=int, default=list(SIZES), choices=SIZES)
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument(
+        "--agent",
+        choices=("ppo", "maskable-ppo"),
+        default="ppo",
+        help="plain PPO (the paper's: invalid actions end the game) or MaskablePPO",
+    )
     parser.add_argument("--ppo-budget", type=int, default=500_000)
-    parser.add_argument("--ppo-n-steps", type=int, default=2048, help="SB3's default")
+    parser.add_argument("--ppo-n-steps", type=int, default=256, help="actions per env per update")
+    parser.add_argument("--ppo-n-envs", type=int, default=8, help="copies of the game played")
+    parser.add_argument("--ppo-batch-size", type=int, default=256)
     parser.add_argument("--ppo-ent-coef", type=float, default=0.01)
     parser.add_argument("--mc-simulate-sizes", nargs="*", type=int, default=[6])
     parser.add_argument("--mc-simulate-budget", type=int, default=50_000_000)
     parser.add_argument("--evolving-total", type=int, default=1_000_000)
     parser.add_argument("--evolving-seeds", type=int, default=1)
+    parser.add_argument(
+        "--evolving-n-steps",
+        type=int,
+        default=2048,
+        help="actions per update on the evolving network (one env: its clock is the network's)",
+    )
     parser.add_argument(
         "--evolving-masked",
         action="store_true",

@@ -120,6 +120,28 @@ def test_first_optimal_step_counts_actions_and_can_stop_training(tiny, optimum) 
     assert full.first_optimal_step == result.first_optimal_step
 
 
+def test_vectorised_envs_count_every_copy_s_actions(tiny, optimum) -> None:
+    route, fidelity = optimum
+    args = TrainArgs(
+        scenario=tiny,
+        total_timesteps=20_000,
+        n_steps=64,
+        n_envs=4,
+        batch_size=64,
+        seed=3,
+        optimal_fidelity=fidelity,
+        stop_at_optimal=True,
+    )
+    result = train(args)
+    assert result.first_optimal_step is not None
+    # One vector step plays one action in each of the 4 copies; training stops after the step
+    # in which one copy completed the optimal route, counted in env order within the step.
+    assert result.timesteps % 4 == 0
+    assert result.timesteps - 4 < result.first_optimal_step <= result.timesteps
+    assert list(result.first_optimal_route) == route
+    assert result.model.n_envs == 4
+
+
 def test_resume_after_a_kill_continues_the_run(tiny, optimum, tmp_path) -> None:
     route, fidelity = optimum
     run_dir = tmp_path / "run"
@@ -228,11 +250,19 @@ def test_resume_refuses_other_settings(tiny, optimum, tmp_path) -> None:
         train(TrainArgs(**{**vars(args), "masked": True, "total_timesteps": 128}))
     with pytest.raises(ValueError, match="normalize_reward"):
         train(TrainArgs(**{**vars(args), "normalize_reward": True, "total_timesteps": 128}))
+    with pytest.raises(ValueError, match="n_envs"):
+        train(TrainArgs(**{**vars(args), "n_envs": 2, "total_timesteps": 128}))
 
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("total_timesteps", 0), ("n_steps", -5), ("batch_size", 100), ("invalid_action_reward", 1.0)],
+    [
+        ("total_timesteps", 0),
+        ("n_steps", -5),
+        ("n_envs", 0),
+        ("batch_size", 100),
+        ("invalid_action_reward", 1.0),
+    ],
 )
 def test_bad_args_name_the_field(field: str, value) -> None:
     with pytest.raises(ValueError, match=field):
