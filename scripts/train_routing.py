@@ -9,6 +9,8 @@ REINFORCE, on request) trains on the scenario; then the script prints one Markdo
 * Monte Carlo: uniformly random play (the paper's Monte Carlo player) with the same number of
   actions the agent trained for: the best route it found, the actions until its first optimal
   route, and the exact expected number of actions until that first optimal route;
+* the same for random play over valid actions only (what an untrained agent behind the action
+  mask plays: the fair reference for MaskablePPO);
 * Dijkstra on ``-log F`` (the paper's additive assumption), played through the real game;
 * the exact oracle.
 
@@ -177,14 +179,15 @@ def train_agent(args: argparse.Namespace, scenario: Scenario, optimal: float) ->
 
 # --------------------------------------------------------------------------- Monte Carlo
 def monte_carlo_search(
-    scenario: Scenario, optimal: float, budget: int, seed: int
+    scenario: Scenario, optimal: float, budget: int, seed: int, policy: str = "uniform"
 ) -> dict[str, Any]:
     """Random games until ``budget`` actions are spent: best route, first optimal hit.
 
     Only games that finish within the budget count. The exact expectation of the actions until
     the first optimal game comes from :func:`agents.baselines.monte_carlo.random_policy_stats`.
+    ``policy``: ``"uniform"`` over the 4 slots or ``"masked"`` over the valid ones.
     """
-    player = monte_carlo.RandomPlayer(scenario)
+    player = monte_carlo.RandomPlayer(scenario, policy)
     rng = np.random.default_rng(seed)
     threshold = optimal - monte_carlo.SUCCESS_TOLERANCE
     spent, games = 0, 0
@@ -202,7 +205,7 @@ def monte_carlo_search(
             best = game
         if first_hit is None and game.fidelity >= threshold:
             first_hit = spent
-    stats = monte_carlo.random_policy_stats(scenario, optimal)
+    stats = monte_carlo.random_policy_stats(scenario, optimal, policy)
     expected = stats.expected_actions
     return {
         "route": None if best is None else list(best.route),
@@ -294,6 +297,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     carlo = monte_carlo_search(scenario, optimal, agent["timesteps"], args.seed)
     carlo["method"] = f"Monte Carlo (best of {carlo['timesteps']:,} random actions)"
+    valid = monte_carlo_search(scenario, optimal, agent["timesteps"], args.seed, "masked")
+    valid["method"] = (
+        f"Monte Carlo over valid actions (best of {valid['timesteps']:,} random valid actions)"
+    )
     try:
         shortest = dijkstra.solve(scenario)
         path = {
@@ -312,7 +319,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "actions": len(best.route),
         "event": "arrived",
     }
-    rows = [agent, carlo, path, exact]
+    rows = [agent, carlo, valid, path, exact]
     print()
     print(markdown_table(scenario, rows))
     print()
