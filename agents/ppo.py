@@ -74,6 +74,8 @@ class TrainArgs:
     """Minibatch size of the PPO update (SB3 default); must divide ``n_steps * n_envs``."""
     ent_coef: float = 0.0
     """Entropy bonus of the PPO loss (SB3 default 0); a small value keeps exploring longer."""
+    learning_rate: float = 3e-4
+    """Adam step size (SB3 default 3e-4); smaller commits to the first route found more slowly."""
     seed: int = 0
     """Seeds torch, the action sampling and the env: same seed, same run."""
     masked: bool = False
@@ -116,6 +118,10 @@ class TrainArgs:
         if self.checkpoint_every < 0:
             raise ValueError(
                 f"TrainArgs.checkpoint_every must be >= 0, got {self.checkpoint_every}"
+            )
+        if not (np.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise ValueError(
+                f"TrainArgs.learning_rate must be a positive number, got {self.learning_rate!r}"
             )
         if not np.isfinite(self.invalid_action_reward) or self.invalid_action_reward > 0:
             raise ValueError(
@@ -339,6 +345,7 @@ def train(args: TrainArgs, callbacks: Sequence[BaseCallback] = ()) -> TrainResul
             n_steps=args.n_steps,
             batch_size=args.batch_size,
             ent_coef=args.ent_coef,
+            learning_rate=args.learning_rate,
             seed=args.seed,
             verbose=args.verbose,
             device=args.device,

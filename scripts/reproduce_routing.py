@@ -63,6 +63,7 @@ def ppo_first_optimal(
             n_envs=settings["n_envs"],
             batch_size=settings["batch_size"],
             ent_coef=settings["ent_coef"],
+            learning_rate=settings["learning_rate"],
             masked=settings["agent"] == "maskable-ppo",
             seed=seed,
             stop_at_optimal=True,
@@ -96,6 +97,7 @@ def ppo_settings(args: argparse.Namespace) -> dict[str, Any]:
         "n_envs": args.ppo_n_envs,
         "batch_size": args.ppo_batch_size,
         "ent_coef": args.ppo_ent_coef,
+        "learning_rate": args.ppo_learning_rate,
     }
 
 
@@ -212,6 +214,7 @@ def evolving(args: argparse.Namespace) -> dict[str, Any]:
             env,
             n_steps=args.evolving_n_steps,
             ent_coef=args.ppo_ent_coef,
+            learning_rate=args.evolving_learning_rate,
             seed=seed,
             device="cpu",
         )
@@ -283,7 +286,8 @@ def _static_table(report: dict[str, Any]) -> list[str]:
         "",
         f"{agent}: Stable-Baselines3 (n_steps {args['ppo_n_steps']} per env, {n_envs} env"
         f"{'s' if n_envs > 1 else ''} side by side, batch_size {args.get('ppo_batch_size', 64)}, "
-        f"ent_coef {args['ppo_ent_coef']}, otherwise defaults), {args['seeds']} seeds, at most "
+        f"ent_coef {args['ppo_ent_coef']}, learning_rate {args.get('ppo_learning_rate', 3e-4)}, "
+        f"otherwise defaults), {args['seeds']} seeds, at most "
         f"{args['ppo_budget']:,} actions per run; the count is the number of actions (of all "
         "envs) until the agent first plays an oracle-optimal route, median over seeds. Monte "
         "Carlo: the exact expectation E[L]/q of the actions until a random player first plays an "
@@ -341,7 +345,8 @@ def _evolving_table(ev: dict[str, Any], args: dict[str, Any]) -> list[str]:
         f"## Evolving network ({ev['total_actions']:,} actions, 10 stages)",
         "",
         f"{agent} (one env, n_steps {args.get('evolving_n_steps', args['ppo_n_steps'])}, "
-        f"ent_coef {args['ppo_ent_coef']}) trained on "
+        f"ent_coef {args['ppo_ent_coef']}, learning_rate "
+        f"{args.get('evolving_learning_rate', 3e-4)}) trained on "
         "`qnet_envs/SwapRouting-Evolving-v0` through all stages (the policy carries over); "
         f"Monte Carlo: {random_player}. Uptime: fraction of the actions during which the agent "
         "held a route with F > 0.8.",
@@ -373,6 +378,7 @@ def main() -> None:
     parser.add_argument("--ppo-n-envs", type=int, default=8, help="copies of the game played")
     parser.add_argument("--ppo-batch-size", type=int, default=256)
     parser.add_argument("--ppo-ent-coef", type=float, default=0.01)
+    parser.add_argument("--ppo-learning-rate", type=float, default=1e-4)
     parser.add_argument("--mc-simulate-sizes", nargs="*", type=int, default=[6])
     parser.add_argument("--mc-simulate-budget", type=int, default=50_000_000)
     parser.add_argument("--evolving-total", type=int, default=1_000_000)
@@ -383,6 +389,7 @@ def main() -> None:
         default=2048,
         help="actions per update on the evolving network (one env: its clock is the network's)",
     )
+    parser.add_argument("--evolving-learning-rate", type=float, default=3e-4)
     parser.add_argument(
         "--evolving-masked",
         action="store_true",

@@ -65,8 +65,8 @@ class SwapRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
 
     ## Episode End
     Terminated on arrival at Bob, on an invalid action, or on arrival at a node (not Bob) all of
-    whose links are used ("dead end": ``invalid_action_reward``, no arrival reward). Truncated after ``max_actions`` actions.
-    ``info["event"]`` says which.
+    whose links are used ("dead end": ``invalid_action_reward``, no arrival reward). Truncated
+    after ``max_actions`` actions. ``info["event"]`` says which.
 
     ## Info
     ``singlet_fidelity``, ``fully_entangled_fraction`` and ``success_probability`` (product of

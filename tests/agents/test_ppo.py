@@ -260,6 +260,7 @@ def test_resume_refuses_other_settings(tiny, optimum, tmp_path) -> None:
         ("total_timesteps", 0),
         ("n_steps", -5),
         ("n_envs", 0),
+        ("learning_rate", 0.0),
         ("batch_size", 100),
         ("invalid_action_reward", 1.0),
     ],
