@@ -76,6 +76,9 @@ class TrainArgs:
     """Entropy bonus of the PPO loss (SB3 default 0); a small value keeps exploring longer."""
     learning_rate: float = 3e-4
     """Adam step size (SB3 default 3e-4); smaller commits to the first route found more slowly."""
+    hidden_sizes: tuple[int, ...] = (64, 64)
+    """Hidden layer widths of the policy and value MLPs (SB3 default 64-64); wider networks
+    separate the 100-odd one-hot inputs of the larger scenarios better."""
     seed: int = 0
     """Seeds torch, the action sampling and the env: same seed, same run."""
     masked: bool = False
@@ -118,6 +121,15 @@ class TrainArgs:
         if self.checkpoint_every < 0:
             raise ValueError(
                 f"TrainArgs.checkpoint_every must be >= 0, got {self.checkpoint_every}"
+            )
+        self.hidden_sizes = tuple(self.hidden_sizes)
+        if not self.hidden_sizes or not all(
+            isinstance(width, int) and not isinstance(width, bool) and width > 0
+            for width in self.hidden_sizes
+        ):
+            raise ValueError(
+                "TrainArgs.hidden_sizes must be a non-empty sequence of positive integers, "
+                f"got {self.hidden_sizes!r}"
             )
         if not (np.isfinite(self.learning_rate) and self.learning_rate > 0):
             raise ValueError(
@@ -346,6 +358,7 @@ def train(args: TrainArgs, callbacks: Sequence[BaseCallback] = ()) -> TrainResul
             batch_size=args.batch_size,
             ent_coef=args.ent_coef,
             learning_rate=args.learning_rate,
+            policy_kwargs={"net_arch": list(args.hidden_sizes)},
             seed=args.seed,
             verbose=args.verbose,
             device=args.device,

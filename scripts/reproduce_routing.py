@@ -64,6 +64,7 @@ def ppo_first_optimal(
             batch_size=settings["batch_size"],
             ent_coef=settings["ent_coef"],
             learning_rate=settings["learning_rate"],
+            hidden_sizes=tuple(settings["hidden_sizes"]),
             masked=settings["agent"] == "maskable-ppo",
             seed=seed,
             stop_at_optimal=True,
@@ -98,6 +99,7 @@ def ppo_settings(args: argparse.Namespace) -> dict[str, Any]:
         "batch_size": args.ppo_batch_size,
         "ent_coef": args.ppo_ent_coef,
         "learning_rate": args.ppo_learning_rate,
+        "hidden_sizes": args.ppo_hidden_sizes,
     }
 
 
@@ -287,6 +289,7 @@ def _static_table(report: dict[str, Any]) -> list[str]:
         f"{agent}: Stable-Baselines3 (n_steps {args['ppo_n_steps']} per env, {n_envs} env"
         f"{'s' if n_envs > 1 else ''} side by side, batch_size {args.get('ppo_batch_size', 64)}, "
         f"ent_coef {args['ppo_ent_coef']}, learning_rate {args.get('ppo_learning_rate', 3e-4)}, "
+        f"hidden layers {'-'.join(map(str, args.get('ppo_hidden_sizes', [64, 64])))}, "
         f"otherwise defaults), {args['seeds']} seeds, at most "
         f"{args['ppo_budget']:,} actions per run; the count is the number of actions (of all "
         "envs) until the agent first plays an oracle-optimal route, median over seeds. Monte "
@@ -378,7 +381,8 @@ def main() -> None:
     parser.add_argument("--ppo-n-envs", type=int, default=8, help="copies of the game played")
     parser.add_argument("--ppo-batch-size", type=int, default=256)
     parser.add_argument("--ppo-ent-coef", type=float, default=0.01)
-    parser.add_argument("--ppo-learning-rate", type=float, default=1e-4)
+    parser.add_argument("--ppo-learning-rate", type=float, default=3e-4)
+    parser.add_argument("--ppo-hidden-sizes", nargs="+", type=int, default=[128, 128])
     parser.add_argument("--mc-simulate-sizes", nargs="*", type=int, default=[6])
     parser.add_argument("--mc-simulate-budget", type=int, default=50_000_000)
     parser.add_argument("--evolving-total", type=int, default=1_000_000)

@@ -100,6 +100,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help=f"PPO: entropy bonus (default {DEFAULT_ENT_COEF}, SB3's)",
     )
     parser.add_argument(
+        "--n-envs",
+        type=int,
+        default=1,
+        help="PPO: copies of the game played side by side, every action counted (default 1)",
+    )
+    parser.add_argument(
+        "--learning-rate", type=float, default=3e-4, help="PPO: Adam step size (default 3e-4)"
+    )
+    parser.add_argument(
+        "--hidden-sizes",
+        nargs="+",
+        type=int,
+        default=[64, 64],
+        help="PPO: hidden layer widths of the policy and value MLPs (default 64 64)",
+    )
+    parser.add_argument(
         "--checkpoint-every",
         type=int,
         default=5_000,
@@ -116,6 +132,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--timesteps must be >= 1, got {args.timesteps}")
     if args.n_steps < 2:
         parser.error(f"--n-steps must be >= 2, got {args.n_steps}")
+    if args.n_envs < 1:
+        parser.error(f"--n-envs must be >= 1, got {args.n_envs}")
+    if not args.learning_rate > 0:
+        parser.error(f"--learning-rate must be > 0, got {args.learning_rate}")
+    if min(args.hidden_sizes) < 1:
+        parser.error(f"--hidden-sizes must be positive, got {args.hidden_sizes}")
     if args.checkpoint_every < 0:
         parser.error(f"--checkpoint-every must be >= 0, got {args.checkpoint_every}")
     return args
@@ -145,16 +167,20 @@ def train_agent(args: argparse.Namespace, scenario: Scenario, optimal: float) ->
     else:
         from agents import ppo
 
-        batch_size = min(64, args.n_steps)
-        while args.n_steps % batch_size:
+        rollout_size = args.n_steps * args.n_envs
+        batch_size = min(64 * args.n_envs, rollout_size)
+        while rollout_size % batch_size:
             batch_size -= 1
         result = ppo.train(
             ppo.TrainArgs(
                 scenario=scenario,
                 total_timesteps=args.timesteps,
                 n_steps=args.n_steps,
+                n_envs=args.n_envs,
                 batch_size=batch_size,
                 ent_coef=args.ent_coef,
+                learning_rate=args.learning_rate,
+                hidden_sizes=tuple(args.hidden_sizes),
                 seed=args.seed,
                 masked=args.algo == "maskable-ppo",
                 run_dir=args.run_dir,

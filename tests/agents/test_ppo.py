@@ -142,6 +142,15 @@ def test_vectorised_envs_count_every_copy_s_actions(tiny, optimum) -> None:
     assert result.model.n_envs == 4
 
 
+def test_hidden_sizes_shape_the_policy(tiny) -> None:
+    args = TrainArgs(scenario=tiny, total_timesteps=64, n_steps=64, hidden_sizes=(32, 16, 8))
+    model = train(args).model
+    widths = [
+        m.out_features for m in model.policy.mlp_extractor.policy_net if hasattr(m, "out_features")
+    ]
+    assert widths == [32, 16, 8]
+
+
 def test_resume_after_a_kill_continues_the_run(tiny, optimum, tmp_path) -> None:
     route, fidelity = optimum
     run_dir = tmp_path / "run"
@@ -261,6 +270,7 @@ def test_resume_refuses_other_settings(tiny, optimum, tmp_path) -> None:
         ("n_steps", -5),
         ("n_envs", 0),
         ("learning_rate", 0.0),
+        ("hidden_sizes", (64, 0)),
         ("batch_size", 100),
         ("invalid_action_reward", 1.0),
     ],

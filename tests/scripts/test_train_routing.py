@@ -109,6 +109,18 @@ def test_cli_trains_ppo_and_prints_the_comparison(scenario_file: Path, tmp_path:
     assert any((run_dir / "checkpoints").iterdir())
 
 
+def test_cli_trains_vectorised_ppo(scenario_file: Path, tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    _run(
+        "--scenario", str(scenario_file), "--timesteps", "4096", "--algo", "ppo",
+        "--n-envs", "4", "--n-steps", "128", "--hidden-sizes", "128", "128",
+        "--run-dir", str(run_dir), "--no-progress",
+    )  # fmt: skip
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["timesteps"] == 4096
+    assert 0 < results["rows"][0]["first_optimal_step"] <= 4096
+
+
 def test_cli_trains_reinforce(scenario_file: Path, tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     result = _run(
@@ -127,9 +139,13 @@ def test_cli_trains_reinforce(scenario_file: Path, tmp_path: Path) -> None:
     assert results["rows"][0]["route_nodes"] == OPTIMAL_ROUTE
 
 
-def test_cli_rejects_bad_arguments(scenario_file: Path) -> None:
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [("--timesteps", "0"), ("--n-envs", "0"), ("--learning-rate", "-1"), ("--hidden-sizes", "0")],
+)
+def test_cli_rejects_bad_arguments(scenario_file: Path, flag: str, value: str) -> None:
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--scenario", str(scenario_file), "--timesteps", "0"],
+        [sys.executable, str(SCRIPT), "--scenario", str(scenario_file), flag, value],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -137,7 +153,7 @@ def test_cli_rejects_bad_arguments(scenario_file: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 2
-    assert "--timesteps" in result.stderr
+    assert flag in result.stderr
 
 
 @pytest.mark.slow
