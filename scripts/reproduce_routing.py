@@ -406,7 +406,7 @@ def main() -> None:
     parser.add_argument(
         "--markdown",
         type=Path,
-        help="default docs/routing-reproduction.md, or the --render JSON's path with .md",
+        help="default: the JSON's path (--json, or --render's) with .md",
     )
     parser.add_argument(
         "--render", type=Path, help="only re-render the Markdown from this JSON report, and exit"
@@ -416,7 +416,7 @@ def main() -> None:
         target = args.markdown or args.render.with_suffix(".md")
         target.write_text(markdown(json.loads(args.render.read_text())))
         return
-    args.markdown = args.markdown or ROOT / "docs" / "routing-reproduction.md"
+    args.markdown = args.markdown or args.json.with_suffix(".md")
 
     report: dict[str, Any] = {
         "args": vars(args) | {"json": str(args.json), "markdown": str(args.markdown)},
