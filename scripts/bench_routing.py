@@ -4,6 +4,8 @@ All three run in this one process, so the ratios are what matter:
 
 * ``qnet_envs``: ``gym.make("qnet_envs/SwapRouting-v0", scenario=...)`` with its default
   wrappers, random *valid* actions (so every step is a real swap), resetting on episode end;
+  once as shipped (remembering transitions: ``SwapRoutingEnv.step_cache_size``) and once with
+  the cache off (every step recomputes the swap, the observation and the info);
 * ``CartPole-v1``: ``gym.make("CartPole-v1")`` with random actions, resetting on episode end;
 * ``QuTiP step``: the same walks' swaps and singlet fidelities computed with QuTiP
   (tensor product, Bell projector, partial trace), i.e. what one env step costs when the physics
@@ -31,14 +33,18 @@ from qnet_envs.routing import core
 from qnet_envs.routing.scenario import Scenario
 
 
-def bench_ours(scenario: str, steps: int, seed: int) -> tuple[float, list[tuple[int, ...]]]:
+def bench_ours(
+    scenario: str, steps: int, seed: int, cache: bool = True
+) -> tuple[float, list[tuple[int, ...]]]:
     env = gym.make("qnet_envs/SwapRouting-v0", scenario=scenario)
+    if not cache:
+        env.unwrapped.step_cache_size = 0
     choices = np.random.default_rng(seed).integers(0, 1 << 30, size=steps).tolist()
     _, info = env.reset(seed=seed)
     routes = []
     start = time.perf_counter()
     for r in choices:
-        valid = np.flatnonzero(info["action_mask"])
+        valid = info["action_mask"].nonzero()[0]
         _, _, terminated, truncated, info = env.step(valid[r % len(valid)])
         if terminated or truncated:
             routes.append(info["route"])
@@ -103,22 +109,33 @@ def main() -> None:
     scenario = Scenario.load(args.scenario)
     cartpole = bench_cartpole(args.steps, args.seed)
     ours, routes = bench_ours(args.scenario, args.steps, args.seed)
+    uncached, _ = bench_ours(args.scenario, args.steps, args.seed, cache=False)
     qutip_rate = bench_qutip(scenario, [r for r in routes if r], args.qutip_steps)
     result = {
         "scenario": args.scenario,
         "steps": args.steps,
         "qnet_envs_steps_per_s": ours,
+        "qnet_envs_uncached_steps_per_s": uncached,
         "cartpole_steps_per_s": cartpole,
         "qutip_steps_per_s": qutip_rate,
         "ratio_to_cartpole": ours / cartpole,
         "ratio_to_qutip": ours / qutip_rate,
+        "uncached_ratio_to_cartpole": uncached / cartpole,
+        "uncached_ratio_to_qutip": uncached / qutip_rate,
         "python": platform.python_version(),
         "machine": platform.machine(),
     }
-    print("| what | steps/s | ours / it |\n|---|---:|---:|")
-    print(f"| qnet_envs SwapRouting-v0 ({args.scenario}) | {ours:,.0f} | 1.00 |")
-    print(f"| gymnasium CartPole-v1 | {cartpole:,.0f} | {ours / cartpole:.2f} |")
-    print(f"| QuTiP swap + fidelity | {qutip_rate:,.0f} | {ours / qutip_rate:.1f} |")
+    print("| what | steps/s | ours / it | ours uncached / it |\n|---|---:|---:|---:|")
+    print(f"| qnet_envs SwapRouting-v0 ({args.scenario}) | {ours:,.0f} | 1.00 | — |")
+    print(f"| same, transition cache off | {uncached:,.0f} | {ours / uncached:.2f} | 1.00 |")
+    print(
+        f"| gymnasium CartPole-v1 | {cartpole:,.0f} | {ours / cartpole:.2f} | "
+        f"{uncached / cartpole:.2f} |"
+    )
+    print(
+        f"| QuTiP swap + fidelity | {qutip_rate:,.0f} | {ours / qutip_rate:.1f} | "
+        f"{uncached / qutip_rate:.1f} |"
+    )
     args.json.write_text(json.dumps(result, indent=2))
     print(f"wrote {args.json}")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import gymnasium as gym
 import numpy as np
@@ -15,7 +15,15 @@ from qnet_envs.routing import core
 from qnet_envs.routing.scenario import MAX_DEGREE, Scenario
 
 ScenarioLike = str | Path | Scenario
-_FEF_CACHE_LIMIT = 65_536
+
+
+class _Step(NamedTuple):
+    """What one ``(route, actions, action)`` produces; shared between steps, never mutated."""
+
+    state: core.GameState
+    outcome: core.StepOutcome
+    obs: NDArray[np.float32]  # read-only
+    info: dict[str, Any]  # without "action_mask" and "rewards", which each step copies
 
 
 def resolve_scenario(scenario: ScenarioLike) -> Scenario:
@@ -83,6 +91,11 @@ class SwapRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 4}
+    step_cache_size: ClassVar[int] = 16_384
+    """Transitions remembered per env (0: none). The game is deterministic, so a step is a pure
+    function of the route so far and the action: a remembered one is replayed without redoing
+    the swap, the observation and the info (the cache is emptied when full, and whenever the
+    network changes)."""
 
     def __init__(
         self,
@@ -115,7 +128,14 @@ class SwapRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
 
     def _set_network(self, network: core.Network) -> None:
         self._network = network
-        self._fef_cache: dict[tuple[int, ...], float] = {}
+        self._steps: dict[tuple[tuple[int, ...], int, int], _Step] = {}
+        self._reset_obs: NDArray[np.float32] | None = None
+        self._reset_info: dict[str, Any] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_steps"] = {}  # a cache: not worth pickling
+        return state
 
     # ----------------------------------------------------------------------- Gymnasium API
     def reset(
@@ -123,8 +143,11 @@ class SwapRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
     ) -> tuple[NDArray[np.float32], dict[str, Any]]:
         super().reset(seed=seed)
         self._state = core.initial(self._network)
-        self._obs = core.observe(self._network, self._state)
-        return self._obs.copy(), self._info("reset", {})
+        if self._reset_obs is None or self._reset_info is None:
+            self._reset_obs = _read_only(core.observe(self._network, self._state))
+            self._reset_info = self._info("reset")
+        self._obs = self._reset_obs
+        return self._obs.copy(), self._public_info(self._reset_info, {})
 
     def step(
         self, action: int | np.integer
@@ -133,17 +156,22 @@ class SwapRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
             (type(action) is int or isinstance(action, np.integer)) and 0 <= action < MAX_DEGREE
         ) and not self.action_space.contains(action):
             raise ValueError(f"action must be an integer in [0, {MAX_DEGREE - 1}], got {action!r}")
-        before = self._state
-        self._state, outcome = core.transition(
-            self._network, before, int(action), self.invalid_action_reward
-        )
-        self._update_observation(before)
+        key = (self._state.route, self._state.actions, int(action))
+        step = self._steps.get(key)
+        if step is None:
+            step = self._play(int(action))
+            if self.step_cache_size > 0:
+                if len(self._steps) >= self.step_cache_size:
+                    self._steps.clear()
+                self._steps[key] = step
+        self._state, self._obs = step.state, step.obs
+        outcome = step.outcome
         return (
             self._obs.copy(),
             outcome.reward,
             outcome.terminated,
             outcome.truncated,
-            self._info(outcome.event, outcome.rewards),
+            self._public_info(step.info, outcome.rewards),
         )
 
     def action_masks(self) -> NDArray[np.bool_]:
@@ -165,9 +193,21 @@ class SwapRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
             self._viewer = None
 
     # --------------------------------------------------------------------------- internals
-    def _update_observation(self, before: core.GameState) -> None:
-        """Bring ``self._obs`` to ``core.observe`` of the new state, touching changed entries."""
-        state, scenario, obs = self._state, self.scenario, self._obs
+    def _play(self, action: int) -> _Step:
+        """Play ``action`` from the current state (no cache): the step to remember."""
+        before = self._state
+        state, outcome = core.transition(self._network, before, action, self.invalid_action_reward)
+        self._state = state
+        obs = self._obs.copy()
+        self._update_observation(obs, before, state)
+        return _Step(state, outcome, _read_only(obs), self._info(outcome.event))
+
+    def _update_observation(
+        self, obs: NDArray[np.float32], before: core.GameState, state: core.GameState
+    ) -> None:
+        """Bring ``obs`` (``core.observe`` of ``before``) to ``core.observe`` of ``state``,
+        touching the changed entries only."""
+        scenario = self.scenario
         n, e = scenario.num_nodes, scenario.num_edges
         obs[before.node] = 0.0
         obs[state.node] = 1.0
@@ -177,17 +217,8 @@ class SwapRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
         obs[n + e + 1] = min(max(state.fidelity, 0.0), 1.0)
         obs[n + e + 2 :] = state.valid
 
-    def _fully_entangled_fraction(self) -> float:
-        route = self._state.route
-        value = self._fef_cache.get(route)
-        if value is None:
-            value = float(fully_entangled_fraction(self._state.held.reshape(4, 4)))
-            if len(self._fef_cache) >= _FEF_CACHE_LIMIT:
-                self._fef_cache.clear()
-            self._fef_cache[route] = value
-        return value
-
-    def _info(self, event: str, rewards: dict[str, float]) -> dict[str, Any]:
+    def _info(self, event: str) -> dict[str, Any]:
+        """The info of the current state, but for ``action_mask`` and ``rewards``."""
         state = self._state
         if self.scenario.figure_of_merit == "singlet_fidelity":
             singlet = state.fidelity
@@ -195,14 +226,25 @@ class SwapRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
             singlet = float(singlet_fidelity(state.held.reshape(4, 4)))
         return {
             "singlet_fidelity": singlet,
-            "fully_entangled_fraction": self._fully_entangled_fraction(),
+            "fully_entangled_fraction": float(fully_entangled_fraction(state.held.reshape(4, 4))),
             "success_probability": state.probability,
             "route": state.route,
             "node": state.node,
-            "action_mask": self._obs[-MAX_DEGREE:].astype(bool),
             "event": event,
-            "rewards": rewards,
         }
+
+    def _public_info(self, info: dict[str, Any], rewards: dict[str, float]) -> dict[str, Any]:
+        """A fresh info dict for the caller: the cached entries, the mask and the rewards."""
+        return {
+            **info,
+            "action_mask": self._obs[-MAX_DEGREE:].astype(bool),
+            "rewards": dict(rewards),
+        }
+
+
+def _read_only(array: NDArray[np.float32]) -> NDArray[np.float32]:
+    array.flags.writeable = False
+    return array
 
 
 class EvolvingSwapRoutingEnv(SwapRoutingEnv):

@@ -247,3 +247,56 @@ def test_route_fidelity_refuses_to_walk_past_bob_and_scores_prefixes():
         core.route_fidelity(network, [0, 3, 2])
     with pytest.raises(ValueError, match=r"route\[1\] = edge 0 is not a link of node 1|used twice"):
         core.route_fidelity(network, [0, 0])
+
+
+def _uncached(scenario: str | Scenario) -> SwapRoutingEnv:
+    env = SwapRoutingEnv(scenario)
+    env.step_cache_size = 0
+    return env
+
+
+@pytest.mark.parametrize("cache_size", [16_384, 7])
+def test_remembered_steps_equal_freshly_played_ones(cache_size: int):
+    # Random actions, invalid ones included, on one env that remembers its steps (a large cache,
+    # and a tiny one that is emptied over and over) and one that recomputes every step.
+    cached, fresh = SwapRoutingEnv("amplitude-damping-10"), _uncached("amplitude-damping-10")
+    cached.step_cache_size = cache_size
+    rng = np.random.default_rng(5)
+    for env in (cached, fresh):
+        env.reset(seed=0)
+    repeated = 0
+    for _ in range(4_000):
+        action = int(rng.integers(0, 4)) if rng.random() < 0.2 else None
+        if action is None:
+            mask = cached.action_masks()
+            action = int(rng.choice(np.flatnonzero(mask))) if mask.any() else 0
+        repeated += (cached._state.route, cached._state.actions, action) in cached._steps
+        got, want = cached.step(action), fresh.step(action)
+        np.testing.assert_array_equal(got[0], want[0])
+        assert got[1:4] == want[1:4]
+        assert got[4].keys() == want[4].keys()
+        for key in want[4]:
+            np.testing.assert_array_equal(got[4][key], want[4][key])
+        if got[2] or got[3]:
+            for env in (cached, fresh):
+                env.reset()
+    assert len(cached._steps) <= cache_size
+    assert repeated > (1_000 if cache_size > 4_000 else 50)  # the cache was actually used
+
+
+def test_callers_cannot_corrupt_remembered_steps():
+    env = SwapRoutingEnv(diamond())
+    first = play(env, [0, 0])
+    obs, _, _, _, info = first[0]
+    obs[:] = 7.0
+    info["action_mask"][:] = True
+    info["rewards"]["fidelity_gain"] = 99.0
+    reset_obs, reset_info = env.reset()
+    reset_obs[:] = 7.0
+    reset_info["rewards"]["extra"] = 1.0
+    again = play(env, [0, 0])
+    fresh = play(_uncached(diamond()), [0, 0])
+    np.testing.assert_array_equal(again[0][0], fresh[0][0])
+    assert again[0][4]["rewards"] == fresh[0][4]["rewards"]
+    np.testing.assert_array_equal(again[0][4]["action_mask"], fresh[0][4]["action_mask"])
+    assert env.reset()[1]["rewards"] == {}
