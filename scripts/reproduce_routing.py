@@ -180,7 +180,7 @@ def static_scenarios(
             row["mc_masked_expected_actions"] / row["ppo_median_actions"]
         )
         print(
-            f"{name}: PPO median {row['ppo_median_actions']}, "
+            f"{name}: {args.agent} median {row['ppo_median_actions']}, "
             f"MC expectation {row['mc_expected_actions']:.3g}"
         )
         report["static"].append(row)
