@@ -23,6 +23,7 @@ class _Step(NamedTuple):
     state: core.GameState
     outcome: core.StepOutcome
     obs: NDArray[np.float32]  # read-only
+    mask: NDArray[np.bool_]  # read-only; each step returns a copy
     info: dict[str, Any]  # without "action_mask" and "rewards", which each step copies
 
 
@@ -166,13 +167,10 @@ class SwapRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
                 self._steps[key] = step
         self._state, self._obs = step.state, step.obs
         outcome = step.outcome
-        return (
-            self._obs.copy(),
-            outcome.reward,
-            outcome.terminated,
-            outcome.truncated,
-            self._public_info(step.info, outcome.rewards),
-        )
+        info = step.info.copy()
+        info["action_mask"] = step.mask.copy()
+        info["rewards"] = outcome.rewards.copy()
+        return self._obs.copy(), outcome.reward, outcome.terminated, outcome.truncated, info
 
     def action_masks(self) -> NDArray[np.bool_]:
         """Valid slots of the current node, shape (4,): MaskablePPO's hook."""
@@ -200,7 +198,8 @@ class SwapRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
         self._state = state
         obs = self._obs.copy()
         self._update_observation(obs, before, state)
-        return _Step(state, outcome, _read_only(obs), self._info(outcome.event))
+        mask = _read_only(obs[-MAX_DEGREE:].astype(bool))
+        return _Step(state, outcome, _read_only(obs), mask, self._info(outcome.event))
 
     def _update_observation(
         self, obs: NDArray[np.float32], before: core.GameState, state: core.GameState
