@@ -52,23 +52,15 @@ ROOT = Path(__file__).resolve().parents[1]
 def ppo_first_optimal(
     name: str, seed: int, optimal: float, settings: dict[str, Any]
 ) -> dict[str, Any]:
-    """One PPO run (in a worker process) until it first plays an optimal route."""
+    """One PPO run (in a worker process) until it first plays an optimal route.
+
+    ``settings``: :class:`agents.ppo.TrainArgs` fields shared by every run (:func:`ppo_settings`).
+    """
     from agents.ppo import TrainArgs, train
 
     result = train(
         TrainArgs(
-            scenario=name,
-            total_timesteps=settings["budget"],
-            n_steps=settings["n_steps"],
-            n_envs=settings["n_envs"],
-            batch_size=settings["batch_size"],
-            ent_coef=settings["ent_coef"],
-            learning_rate=settings["learning_rate"],
-            hidden_sizes=tuple(settings["hidden_sizes"]),
-            masked=settings["agent"] == "maskable-ppo",
-            seed=seed,
-            stop_at_optimal=True,
-            optimal_fidelity=optimal,
+            scenario=name, seed=seed, stop_at_optimal=True, optimal_fidelity=optimal, **settings
         )
     )
     return {
@@ -91,15 +83,16 @@ def mc_simulated(
 
 
 def ppo_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``TrainArgs`` fields that the command line sets for every PPO run."""
     return {
-        "agent": args.agent,
-        "budget": args.ppo_budget,
+        "masked": args.agent == "maskable-ppo",
+        "total_timesteps": args.ppo_budget,
         "n_steps": args.ppo_n_steps,
         "n_envs": args.ppo_n_envs,
         "batch_size": args.ppo_batch_size,
         "ent_coef": args.ppo_ent_coef,
         "learning_rate": args.ppo_learning_rate,
-        "hidden_sizes": args.ppo_hidden_sizes,
+        "hidden_sizes": tuple(args.ppo_hidden_sizes),
     }
 
 

@@ -18,7 +18,7 @@ ScenarioLike = str | Path | Scenario
 
 
 class _Step(NamedTuple):
-    """What one ``(route, actions, action)`` produces; shared between steps, never mutated."""
+    """What one ``(route, actions, action)`` (or a reset) produces; shared, never mutated."""
 
     state: core.GameState
     outcome: core.StepOutcome
@@ -130,8 +130,7 @@ class SwapRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
     def _set_network(self, network: core.Network) -> None:
         self._network = network
         self._steps: dict[tuple[tuple[int, ...], int, int], _Step] = {}
-        self._reset_obs: NDArray[np.float32] | None = None
-        self._reset_info: dict[str, Any] | None = None
+        self._start: _Step | None = None  # the reset's observation, mask and info
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
@@ -144,11 +143,12 @@ class SwapRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
     ) -> tuple[NDArray[np.float32], dict[str, Any]]:
         super().reset(seed=seed)
         self._state = core.initial(self._network)
-        if self._reset_obs is None or self._reset_info is None:
-            self._reset_obs = _read_only(core.observe(self._network, self._state))
-            self._reset_info = self._info("reset")
-        self._obs = self._reset_obs
-        return self._obs.copy(), self._public_info(self._reset_info, {})
+        if self._start is None:
+            obs = core.observe(self._network, self._state)
+            reset = core.StepOutcome(0.0, False, False, "reset", {})
+            self._start = _frozen_step(self._state, reset, obs, self._info("reset"))
+        self._obs = self._start.obs
+        return self._obs.copy(), _caller_info(self._start)
 
     def step(
         self, action: int | np.integer
@@ -167,10 +167,13 @@ class SwapRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
                 self._steps[key] = step
         self._state, self._obs = step.state, step.obs
         outcome = step.outcome
-        info = step.info.copy()
-        info["action_mask"] = step.mask.copy()
-        info["rewards"] = outcome.rewards.copy()
-        return self._obs.copy(), outcome.reward, outcome.terminated, outcome.truncated, info
+        return (
+            self._obs.copy(),
+            outcome.reward,
+            outcome.terminated,
+            outcome.truncated,
+            _caller_info(step),
+        )
 
     def action_masks(self) -> NDArray[np.bool_]:
         """Valid slots of the current node, shape (4,): MaskablePPO's hook."""
@@ -198,8 +201,7 @@ class SwapRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
         self._state = state
         obs = self._obs.copy()
         self._update_observation(obs, before, state)
-        mask = _read_only(obs[-MAX_DEGREE:].astype(bool))
-        return _Step(state, outcome, _read_only(obs), mask, self._info(outcome.event))
+        return _frozen_step(state, outcome, obs, self._info(outcome.event))
 
     def _update_observation(
         self, obs: NDArray[np.float32], before: core.GameState, state: core.GameState
@@ -232,18 +234,26 @@ class SwapRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
             "event": event,
         }
 
-    def _public_info(self, info: dict[str, Any], rewards: dict[str, float]) -> dict[str, Any]:
-        """A fresh info dict for the caller: the cached entries, the mask and the rewards."""
-        return {
-            **info,
-            "action_mask": self._obs[-MAX_DEGREE:].astype(bool),
-            "rewards": dict(rewards),
-        }
+
+def _frozen_step(
+    state: core.GameState,
+    outcome: core.StepOutcome,
+    obs: NDArray[np.float32],
+    info: dict[str, Any],
+) -> _Step:
+    """A :class:`_Step` whose observation (taken over) and mask are read-only."""
+    obs.flags.writeable = False
+    mask = obs[-MAX_DEGREE:].astype(bool)
+    mask.flags.writeable = False
+    return _Step(state, outcome, obs, mask, info)
 
 
-def _read_only(array: NDArray[np.float32]) -> NDArray[np.float32]:
-    array.flags.writeable = False
-    return array
+def _caller_info(step: _Step) -> dict[str, Any]:
+    """A fresh info dict for the caller: the cached entries, the mask and the rewards."""
+    info = step.info.copy()
+    info["action_mask"] = step.mask.copy()
+    info["rewards"] = step.outcome.rewards.copy()
+    return info
 
 
 class EvolvingSwapRoutingEnv(SwapRoutingEnv):
