@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
+from qnet_envs import resources
 from qnet_envs.physics import (
     SWAP_MODES,
     amplitude_damped,
@@ -46,7 +47,7 @@ _T = TypeVar("_T")
 MAX_DEGREE = 4
 FIGURES_OF_MERIT: tuple[str, ...] = ("singlet_fidelity", "fully_entangled_fraction")
 STATE_KINDS: tuple[str, ...] = ("werner", "amplitude_damped", "phase_shifted", "density_matrix")
-SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "routing"
+SCENARIO_DIR = resources.scenario_dir("routing")
 _TOP_LEVEL_KEYS = frozenset(
     {
         "name",
@@ -193,15 +194,17 @@ def load_scenario_file(path_or_name: str | Path, from_dict: Callable[[dict[str, 
     """Read a TOML scenario file and build it with ``from_dict``.
 
     ``path_or_name`` is a path, or, without a suffix, the name of a shipped file
-    ``scenarios/routing/<name>.toml``. The data's ``name`` defaults to the file's stem. A
-    missing file raises ``FileNotFoundError`` listing the shipped names; invalid TOML, and any
-    ``ScenarioError`` of ``from_dict``, raise a ``ScenarioError`` that names the file.
+    ``scenarios/routing/<name>.toml`` (found by :func:`qnet_envs.resources.scenario_file`).
+    The data's ``name`` defaults to the file's stem. An unknown name raises
+    :class:`~qnet_envs.resources.UnknownNameError` (a ``ValueError`` and ``FileNotFoundError``)
+    and a missing path ``FileNotFoundError``, both listing the shipped names; invalid TOML, and
+    any ``ScenarioError`` of ``from_dict``, raise a ``ScenarioError`` that names the file.
     """
     path = Path(path_or_name)
     if not path.suffix:
-        path = SCENARIO_DIR / f"{path_or_name}.toml"
+        path = resources.scenario_file("routing", str(path_or_name))
     if not path.is_file():
-        shipped = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+        shipped = resources.shipped_names("routing")
         raise FileNotFoundError(
             f"no scenario file {str(path)!r}; pass a path to a .toml file or one of the "
             f"shipped names: {shipped}"

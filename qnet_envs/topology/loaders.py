@@ -11,8 +11,10 @@
     (longitude, latitude; planar ``(x, y)`` in km for the synthetic ``gabriel/...`` graphs) and
     lengths from its own ``dist`` (km).
 ``"Name"``, e.g. ``"Cogentco"``
-    a bare Topology Zoo name: the first ``Name.gml`` (letter case ignored) found on
-    :func:`data_search_path`; if there is none, ``topohub``'s ``topozoo/Name``.
+    a bare Topology Zoo name, letter case ignored: the topology shipped with the package
+    (Abilene, Ans, Cogentco, Kdl, Surfnet; :func:`qnet_envs.resources.shipped_topologies`), read
+    with no network; else the first ``Name.gml`` found on :func:`data_search_path`; else
+    ``topohub``'s ``topozoo/Name``.
 
 Whatever the source, the graph goes through the repair policy of
 :mod:`qnet_envs.topology.cleaning` and carries its :class:`~qnet_envs.topology.repairs.Repairs`.
@@ -27,30 +29,26 @@ from pathlib import Path
 
 import networkx as nx
 
+from qnet_envs import resources
+from qnet_envs.topology import shipped
 from qnet_envs.topology.cleaning import RawEdge, RawNode, RawTopology, build_graph
 
 DATA_ENV_VAR = "QNET_ENVS_DATA"
-_REPO_ROOT = Path(__file__).resolve().parents[2]
 # topohub groups whose ``pos`` is planar (x, y) in km rather than (longitude, latitude)
 _PLANAR_TOPOHUB_GROUPS = ("gabriel/",)
 
 
 def data_search_path() -> list[Path]:
-    """Folders searched for ``<Name>.gml`` when :func:`load` gets a bare name, in order.
+    """Folders searched for ``<Name>.gml`` when :func:`load` gets a bare name that is not shipped.
 
-    1. each folder in the environment variable ``QNET_ENVS_DATA`` (``os.pathsep``-separated),
-       then its ``topology-zoo`` subfolder;
-    2. ``../shared/data/topology-zoo`` relative to the current working directory;
-    3. ``../shared/data/topology-zoo`` relative to the root of this source tree.
-
-    Folders that do not exist are listed too (they are skipped when searching).
+    Each folder in the environment variable ``QNET_ENVS_DATA`` (``os.pathsep``-separated), then
+    its ``topology-zoo`` subfolder, in order; empty when the variable is unset. Folders that do
+    not exist are listed too (they are skipped when searching).
     """
     folders: list[Path] = []
     for entry in os.environ.get(DATA_ENV_VAR, "").split(os.pathsep):
         if entry:
             folders += [Path(entry), Path(entry) / "topology-zoo"]
-    folders.append(Path.cwd() / ".." / "shared" / "data" / "topology-zoo")
-    folders.append(_REPO_ROOT / ".." / "shared" / "data" / "topology-zoo")
     unique: list[Path] = []
     for folder in folders:
         resolved = folder.resolve()
@@ -83,7 +81,7 @@ def load(name_or_path: str | os.PathLike[str], *, largest_component: bool = Fals
             close matches), an unsupported file type, or a file that is not valid GML.
     """
     if isinstance(name_or_path, os.PathLike):
-        return build_graph(_read_gml(Path(name_or_path)), largest_component=largest_component)
+        return build_graph(read_gml(Path(name_or_path)), largest_component=largest_component)
     if not isinstance(name_or_path, str):
         raise ValueError(
             f"name_or_path must be a str or os.PathLike, got {type(name_or_path).__name__}"
@@ -91,13 +89,16 @@ def load(name_or_path: str | os.PathLike[str], *, largest_component: bool = Fals
     name = name_or_path.strip()
     path = Path(name).expanduser()
     if name.lower().endswith(".gml") or path.is_file():
-        return build_graph(_read_gml(path), largest_component=largest_component)
+        return build_graph(read_gml(path), largest_component=largest_component)
     if "/" in name or "\\" in name:
         return build_graph(_read_topohub(name), largest_component=largest_component)
     return build_graph(_read_bare_name(name), largest_component=largest_component)
 
 
 def _read_bare_name(name: str) -> RawTopology:
+    shipped_names = resources.shipped_topologies()
+    if name.lower() in {n.lower() for n in shipped_names}:
+        return shipped.read(resources.topology_file(name))
     folders = data_search_path()
     local: list[str] = []
     for folder in folders:
@@ -106,24 +107,27 @@ def _read_bare_name(name: str) -> RawTopology:
         for candidate in sorted(folder.glob("*.gml")):
             local.append(candidate.stem)
             if candidate.stem.lower() == name.lower():
-                return _read_gml(candidate)
+                return read_gml(candidate)
     zoo = {
         key.split("/", 1)[1].lower(): key for key in _topohub_keys() if key.startswith("topozoo/")
     }
     if name.lower() in zoo:
         return _read_topohub(zoo[name.lower()])
-    tried = "\n".join(f"  {folder}{'' if folder.is_dir() else ' (missing)'}" for folder in folders)
+    tried = "".join(f"\n  {folder}{'' if folder.is_dir() else ' (missing)'}" for folder in folders)
     zoo_names = sorted(key.split("/", 1)[1] for key in zoo.values())
-    close = difflib.get_close_matches(name, sorted(set(local) | set(zoo_names)), n=5)
+    known = sorted(set(shipped_names) | set(local) | set(zoo_names))
+    close = difflib.get_close_matches(name, known, n=5)
     raise ValueError(
-        f"unknown topology name {name!r}: no {name}.gml in\n{tried}\n"
-        f"and no topohub key 'topozoo/{name}'. Set {DATA_ENV_VAR} to a folder of GML files, "
-        f"or pass a path or a topohub key."
+        f"unknown topology name {name!r}: not shipped (shipped: {', '.join(shipped_names)}), "
+        f"no {name}.gml on the data search path ({DATA_ENV_VAR}:"
+        f"{tried or ' unset'}), and no topohub key 'topozoo/{name}'. Set {DATA_ENV_VAR} to a "
+        f"folder of GML files, or pass a path or a topohub key."
         + (f" Close matches: {', '.join(close)}" if close else "")
     )
 
 
-def _read_gml(path: Path) -> RawTopology:
+def read_gml(path: Path) -> RawTopology:
+    """The raw records of a GML file (nodes, coordinates, edges as read), before any repair."""
     if not path.is_file():
         raise FileNotFoundError(f"GML file not found: {path} (resolved: {path.resolve()})")
     if path.suffix.lower() != ".gml":
@@ -159,7 +163,7 @@ def _read_gml(path: Path) -> RawTopology:
     return RawTopology(
         name=label if isinstance(label, str) and label else path.stem,
         source=f"gml:{path.resolve()}",
-        length_source="haversine (great-circle, R = 6371.0 km) from node coordinates",
+        length_source=shipped.GML_LENGTH_SOURCE,
         nodes=nodes,
         edges=edges,
         directed=gml.is_directed(),
@@ -193,8 +197,10 @@ def _read_topohub(key: str) -> RawTopology:
         hint = ""
         if key.startswith("topozoo/") and not lower:
             hint = (
-                f" Graphs missing from topohub (e.g. Cogentco, Kdl) load from GML: pass a path or "
-                f"the bare name {key.split('/', 1)[1]!r} with the file on the data search path."
+                f" Graphs missing from topohub load from GML or from the package: pass a path, or "
+                f"the bare name {key.split('/', 1)[1]!r} (shipped: "
+                f"{', '.join(resources.shipped_topologies())}; else looked up on the data search "
+                f"path)."
             )
         raise ValueError(
             f"unknown topohub key {key!r} (looked for {key}.json in {_topohub_data_dir()})."
