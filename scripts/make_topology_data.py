@@ -59,7 +59,8 @@ def check(zoo: Path, out: Path) -> list[str]:
         if not path.is_file():
             problems.append(f"{path} is missing")
         elif path.read_text(encoding="utf-8") != text:
-            problems.append(f"{path} differs from what {zoo / file_name} gives")
+            gml = zoo / f"{Path(file_name).stem}.gml"
+            problems.append(f"{path} differs from what {gml} gives")
     present = {p.name for p in out.glob(f"*{resources.TOPOLOGY_SUFFIX}")} if out.is_dir() else set()
     problems += [
         f"{out / name} is shipped but made by nothing" for name in sorted(present - set(texts))

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import os
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
 import networkx as nx
 import pytest
 
+from qnet_envs import resources
 from qnet_envs.topology import Repairs, data_search_path, load
 from qnet_envs.topology.cleaning import RawEdge, RawNode, RawTopology, build_graph
 
-DATA = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data").resolve()
-ZOO = DATA / "topology-zoo"
-needs_data = pytest.mark.skipif(
-    not ZOO.is_dir(), reason=f"Topology Zoo GML files not found at {ZOO} (shared data absent)"
-)
 KM_PER_DEGREE = 6371.0 * math.pi / 180.0  # along the equator or a meridian
 
 
@@ -65,14 +65,13 @@ ZOO_EXPECTED = {
 }
 
 
-@needs_data
 @pytest.mark.parametrize("name", sorted(ZOO_EXPECTED))
-def test_topology_zoo_files_load_with_reported_repairs(name):
+def test_topology_zoo_files_load_with_reported_repairs(name, zoo_dir):
     nodes, edges_read, edges, unlocated, imputed = ZOO_EXPECTED[name]
-    graph = load(ZOO / f"{name}.gml")
+    graph = load(zoo_dir / f"{name}.gml")
     report = _check_invariants(graph)
     assert (graph.number_of_nodes(), graph.number_of_edges()) == (nodes, edges)
-    assert report.source == f"gml:{ZOO / f'{name}.gml'}"
+    assert report.source == f"gml:{zoo_dir / f'{name}.gml'}"
     assert graph.graph["name"] == name
     assert report.input_edges == edges_read
     assert report.parallel_edges_merged == edges_read - edges
@@ -89,9 +88,8 @@ def test_topology_zoo_files_load_with_reported_repairs(name):
     assert all("latitude" in data and "longitude" in data for _, data in graph.nodes(data=True))
 
 
-@needs_data
-def test_gml_lengths_are_great_circle_distances():
-    graph = load(ZOO / "Abilene.gml")
+def test_gml_lengths_are_great_circle_distances(zoo_dir):
+    graph = load(zoo_dir / "Abilene.gml")
     names = {data["name"]: n for n, data in graph.nodes(data=True)}
     new_york, chicago = names["New York"], names["Chicago"]
     # Spherical law of cosines on the file's coordinates of the two cities.
@@ -104,21 +102,73 @@ def test_gml_lengths_are_great_circle_distances():
     assert "haversine" in graph.graph["repairs"].length_source
 
 
-@needs_data
-def test_bare_name_finds_the_local_gml_first(monkeypatch, tmp_path):
-    monkeypatch.chdir(tmp_path)
+# The shipped copies of the five files ----------------------------------------------------------
+
+
+def test_the_five_topologies_are_shipped():
+    assert resources.shipped_topologies() == sorted(ZOO_EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(ZOO_EXPECTED))
+def test_shipped_topology_is_the_gml_graph(name, zoo_dir, monkeypatch):
+    monkeypatch.setenv("QNET_ENVS_DATA", str(zoo_dir))  # the GML is on the search path too
+    shipped = load(name.upper())
+    gml = load(zoo_dir / f"{name}.gml")
+    assert shipped.graph["source"] == f"shipped:{name}.json"
+    assert shipped.graph["name"] == gml.graph["name"] == name
+    assert list(shipped.nodes(data=True)) == list(gml.nodes(data=True))
+    assert list(shipped.edges(data=True)) == list(gml.edges(data=True))
+    report, gml_report = shipped.graph["repairs"], gml.graph["repairs"]
+    assert report.source == f"shipped:{name}.json"
+    assert dataclasses.replace(report, source=gml_report.source) == gml_report
+    _check_invariants(shipped)
+    pruned = load(name, largest_component=True)
+    assert list(pruned.edges(data=True)) == list(
+        load(zoo_dir / f"{name}.gml", largest_component=True).edges(data=True)
+    )
+
+
+def test_shipped_topology_loads_with_no_search_path_and_no_topohub(tmp_path):
+    code = (
+        "import sys\n"
+        "from qnet_envs.topology import data_search_path, load\n"
+        "assert data_search_path() == [], data_search_path()\n"
+        "graph = load('kdl')\n"
+        "assert 'topohub' not in sys.modules\n"
+        "print(graph.graph['source'], graph.number_of_nodes(), graph.number_of_edges())\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root), "QNET_ENVS_DATA": ""}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["shipped:Kdl.json", "754", "895"]
+
+
+def test_data_search_path_is_only_the_env_var(monkeypatch, tmp_path):
     monkeypatch.delenv("QNET_ENVS_DATA", raising=False)
-    graph = load("cogentco")
-    assert graph.graph["source"] == f"gml:{ZOO / 'Cogentco.gml'}"
-    assert nx.utils.graphs_equal(graph, load(ZOO / "Cogentco.gml"))
+    assert data_search_path() == []
+    monkeypatch.setenv("QNET_ENVS_DATA", "")
+    assert data_search_path() == []
+    first, second = tmp_path / "a", tmp_path / "b"
+    monkeypatch.setenv("QNET_ENVS_DATA", f"{first}{os.pathsep}{second}")
+    assert data_search_path() == [
+        first.resolve(),
+        (first / "topology-zoo").resolve(),
+        second.resolve(),
+        (second / "topology-zoo").resolve(),
+    ]
 
 
-@needs_data
 def test_unknown_bare_name_lists_close_matches(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("QNET_ENVS_DATA", str(tmp_path))
     with pytest.raises(ValueError, match=r"Close matches: .*Cogentco") as info:
         load("Cogentc0")
-    assert str(ZOO) in str(info.value)
+    message = str(info.value)
+    assert "shipped: Abilene, Ans, Cogentco, Kdl, Surfnet" in message
+    assert str(tmp_path.resolve()) in message
 
 
 # topohub -----------------------------------------------------------------------------------------
