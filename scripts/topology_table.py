@@ -5,8 +5,8 @@ Usage (from the project root, with ``qnet_envs`` importable)::
     python scripts/topology_table.py                              # print the table
     python scripts/topology_table.py --markdown docs/topologies.md  # also write the docs page
 
-GML files are looked up on :func:`qnet_envs.topology.data_search_path` (``QNET_ENVS_DATA``,
-then ``../shared/data/topology-zoo``); a missing file is reported and its row skipped.
+The Topology Zoo rows load the copies shipped with the package (``load("Kdl")``), which give
+the same graphs as the GML files (see ``docs/topology.md``).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import networkx as nx
 
-from qnet_envs.topology import clustered_topology, data_search_path, load, waxman_topology
+from qnet_envs import resources
+from qnet_envs.topology import clustered_topology, load, waxman_topology
 
-GML_FILES = ("Abilene", "Ans", "Cogentco", "Kdl", "Surfnet")
 TOPOHUB_KEYS = ("topozoo/Abilene", "topozoo/Surfnet", "caida/2024-08/7018")
 COLUMNS = (
     "topology",
@@ -67,19 +67,8 @@ What the loader repairs, and how (each repair is listed in `graph.graph["repairs
 
 def _rows() -> list[tuple[str, str, Callable[[], nx.Graph]]]:
     rows: list[tuple[str, str, Callable[[], nx.Graph]]] = []
-    for name in GML_FILES:
-        found = next(
-            (
-                folder / f"{name}.gml"
-                for folder in data_search_path()
-                if (folder / f"{name}.gml").is_file()
-            ),
-            None,
-        )
-        if found is None:
-            print(f"skipped {name}: {name}.gml not on the data search path", file=sys.stderr)
-            continue
-        rows.append((name, "GML (Topology Zoo)", lambda path=found: load(path)))
+    for name in resources.shipped_topologies():
+        rows.append((name, "Topology Zoo (shipped)", lambda name=name: load(name)))
     rows += [(key, "topohub", lambda key=key: load(key)) for key in TOPOHUB_KEYS]
     rows.append(("clustered (defaults)", "generator", clustered_topology))
     rows.append(("Waxman-850 (defaults)", "generator", lambda: waxman_topology(850)))
