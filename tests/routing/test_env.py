@@ -221,20 +221,18 @@ def test_rgb_render_draws_the_route():
 
 
 @pytest.mark.parametrize(
-    ("positions", "message"),
+    ("positions", "problem"),
     [
-        ([[0, 0], [1]], "'positions' must be 4 pairs of numbers"),
-        ([["a", "b"]] * 4, "'positions' must be 4 pairs of numbers"),
-        (
-            [[0, 0]] * 3,
-            r"'positions' must be 4 pairs of finite numbers \[x, y\], got shape \(3, 2\)",
-        ),
-        ([[0, float("nan")]] * 4, "'positions' must be 4 pairs of finite numbers"),
+        ([[0, 0], [1]], "not an array of numbers"),
+        ([["a", "b"]] * 4, "not an array of numbers"),
+        ([[0, 0]] * 3, "shape (3, 2)"),
+        ([[0, float("nan")]] * 4, "entries are not finite"),
     ],
 )
-def test_bad_positions_name_the_field(positions, message):
-    with pytest.raises(ValueError, match=message):
+def test_bad_positions_name_the_field(positions, problem):
+    with pytest.raises(ValueError) as error:
         diamond(positions=positions)
+    assert str(error.value) == f"positions: {problem} (allowed: 4 pairs of finite numbers [x, y])"
 
 
 def test_route_fidelity_refuses_to_walk_past_bob_and_scores_prefixes():
