@@ -272,14 +272,15 @@ def _parse_nodes(nodes: Any) -> tuple[str, ...]:
 def parse_node_ref(field: str, value: Any, names: Sequence[str], index: Mapping[str, int]) -> int:
     """The node index of ``value`` (an index, or a name of ``index``) for the field ``field``."""
     allowed = f"a node index in [0, {len(names) - 1}] or one of the node names"
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(names):
-        return value
+    is_integer = isinstance(value, int | np.integer) and not isinstance(value, bool)
+    if is_integer and 0 <= value < len(names):
+        return int(value)
     if isinstance(value, str) and value in index:
         return index[value]
     raise field_error(field, f"{show(value)} is not a node", allowed)
 
 
-#: Parameters of each parametric state kind: name -> (low, high), radians for angles.
+#: Parameters of each parametric state kind: name -> (low, high, allowed values in words).
 _STATE_PARAMETERS: dict[str, dict[str, tuple[float, float, str]]] = {
     "werner": {"fidelity": (0.0, 1.0, "a number in [0, 1]")},
     "amplitude_damped": {"theta": (0.0, float(np.pi / 2), "radians, a number in [0, pi/2]")},
@@ -332,7 +333,7 @@ def parse_state(where: str, spec: Any) -> NDArray[np.complex128]:
 
 def _number(field: str, value: Any, low: float, high: float, allowed: str) -> float:
     """``value`` as a float, if it is a finite number in ``[low, high]``."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise field_error(field, f"{show(value)} is not a number", allowed)
     try:
         number = float(value)
