@@ -13,23 +13,32 @@ All three run in this one process, so the ratios are what matter:
 
 Targets (issue): ours >= 0.5 x CartPole, ours >= 20 x the QuTiP step.
 
+Each of the ``--repeats`` rounds measures all of them once, one after the other, and takes the
+ratios within the round (so both sides of a ratio saw the same machine load); the report gives
+the minimum, median and maximum over the rounds. QuTiP is optional (it comes with the ``dev``
+extra, not ``agents``): without it the QuTiP rows are skipped and the reason is printed.
+
 Usage: ``python scripts/bench_routing.py [--scenario white-noise-16] [--steps 100000]
-[--json bench_routing.json]``
+[--repeats 3] [--json runs/bench_routing.json]`` (``--help`` lists every option and default).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
+import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
 import qnet_envs  # noqa: F401  (registers the ids)
 from qnet_envs.routing import core
+from qnet_envs.routing.env import resolve_scenario
 from qnet_envs.routing.scenario import Scenario
 
 
@@ -102,47 +111,157 @@ def bench_qutip(scenario: Scenario, routes: list[tuple[int, ...]], steps: int) -
     return done / (time.perf_counter() - start)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--scenario", default="white-noise-16")
-    parser.add_argument("--steps", type=int, default=100_000)
-    parser.add_argument("--qutip-steps", type=int, default=5_000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", type=Path, default=Path("bench_routing.json"))
-    args = parser.parse_args()
+RATES = {
+    "qnet_envs_steps_per_s": "qnet_envs SwapRouting-v0",
+    "qnet_envs_uncached_steps_per_s": "same, transition cache off",
+    "cartpole_steps_per_s": "gymnasium CartPole-v1",
+    "qutip_steps_per_s": "QuTiP swap + fidelity",
+}
+DEFAULT_JSON = Path(__file__).resolve().parents[1] / "runs" / "bench_routing.json"
 
-    scenario = Scenario.load(args.scenario)
-    cartpole = bench_cartpole(args.steps, args.seed)
-    ours, routes = bench_ours(args.scenario, args.steps, args.seed)
-    uncached, _ = bench_ours(args.scenario, args.steps, args.seed, cache=False)
-    qutip_rate = bench_qutip(scenario, [r for r in routes if r], args.qutip_steps)
-    result = {
-        "scenario": args.scenario,
-        "steps": args.steps,
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--scenario", default="white-noise-16", help="shipped scenario name or TOML path"
+    )
+    parser.add_argument(
+        "--steps", type=int, default=100_000, help="env steps timed per env and round"
+    )
+    parser.add_argument(
+        "--qutip-steps", type=int, default=5_000, help="QuTiP swaps timed per round"
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="rounds; the report gives min, median and max"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seeds the random actions")
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=DEFAULT_JSON,
+        help="where the results go (runs/ is git-ignored); its folder is created",
+    )
+    args = parser.parse_args(argv)
+    for name in ("steps", "qutip_steps", "repeats"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    return args
+
+
+def qutip_missing() -> str | None:
+    """Why the QuTiP reference cannot run here, or ``None`` if it can."""
+    try:
+        import qutip  # noqa: F401
+    except ImportError as error:
+        return f"{error}; pip install qutip (or the project's [dev] extra) to time it"
+    return None
+
+
+def one_round(args: argparse.Namespace, seed: int, with_qutip: bool) -> dict[str, float | None]:
+    """Every rate of one round, steps per second (``qutip_steps_per_s`` ``None`` if skipped)."""
+    cartpole = bench_cartpole(args.steps, seed)
+    ours, routes = bench_ours(args.scenario, args.steps, seed)
+    uncached, _ = bench_ours(args.scenario, args.steps, seed, cache=False)
+    qutip_rate = None
+    if with_qutip:
+        scenario = resolve_scenario(args.scenario)
+        qutip_rate = bench_qutip(scenario, [r for r in routes if r], args.qutip_steps)
+    return {
         "qnet_envs_steps_per_s": ours,
         "qnet_envs_uncached_steps_per_s": uncached,
         "cartpole_steps_per_s": cartpole,
         "qutip_steps_per_s": qutip_rate,
-        "ratio_to_cartpole": ours / cartpole,
-        "ratio_to_qutip": ours / qutip_rate,
-        "uncached_ratio_to_cartpole": uncached / cartpole,
-        "uncached_ratio_to_qutip": uncached / qutip_rate,
+    }
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    """``min``, ``median`` and ``max`` of ``values``."""
+    return {
+        "min": min(values),
+        "median": statistics.median(values),
+        "max": max(values),
+    }
+
+
+def summarise(rounds: list[dict[str, float | None]]) -> dict[str, dict[str, float] | None]:
+    """Spread of every rate and of every ratio (taken within each round)."""
+    summary: dict[str, dict[str, float] | None] = {}
+    for key in RATES:
+        values = [r[key] for r in rounds]
+        summary[key] = None if None in values else spread(values)
+    for ours in ("qnet_envs_steps_per_s", "qnet_envs_uncached_steps_per_s"):
+        prefix = "" if ours == "qnet_envs_steps_per_s" else "uncached_"
+        for other, name in (("cartpole_steps_per_s", "cartpole"), ("qutip_steps_per_s", "qutip")):
+            ratios = [r[ours] / r[other] for r in rounds if r[other] is not None]
+            summary[f"{prefix}ratio_to_{name}"] = spread(ratios) if ratios else None
+    return summary
+
+
+def _range(values: dict[str, float] | None, digits: int) -> str:
+    if values is None:
+        return "skipped"
+    low, mid, high = (f"{values[k]:,.{digits}f}" for k in ("min", "median", "max"))
+    return f"{mid} ({low}-{high})"
+
+
+def table(args: argparse.Namespace, summary: dict[str, Any]) -> str:
+    """The Markdown table: median (min-max) over the rounds."""
+    lines = [
+        f"{args.repeats} round(s) of {args.steps:,} steps; median (min-max) over the rounds",
+        "",
+        "| what | steps/s | ours / it | ours, cache off / it |",
+        "|---|---:|---:|---:|",
+        f"| {RATES['qnet_envs_steps_per_s']} ({args.scenario}) | "
+        f"{_range(summary['qnet_envs_steps_per_s'], 0)} | 1 | |",
+        f"| {RATES['qnet_envs_uncached_steps_per_s']} | "
+        f"{_range(summary['qnet_envs_uncached_steps_per_s'], 0)} | | 1 |",
+        f"| {RATES['cartpole_steps_per_s']} | {_range(summary['cartpole_steps_per_s'], 0)} | "
+        f"{_range(summary['ratio_to_cartpole'], 2)} | "
+        f"{_range(summary['uncached_ratio_to_cartpole'], 2)} |",
+        f"| {RATES['qutip_steps_per_s']} | {_range(summary['qutip_steps_per_s'], 0)} | "
+        f"{_range(summary['ratio_to_qutip'], 1)} | "
+        f"{_range(summary['uncached_ratio_to_qutip'], 1)} |",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args = parse_args(argv)
+    resolve_scenario(args.scenario)  # a bad name fails before anything is timed
+    missing = qutip_missing()
+    if missing:
+        print(f"QuTiP reference skipped: {missing}")
+    rounds = []
+    for k in range(args.repeats):
+        rounds.append(one_round(args, args.seed + k, with_qutip=missing is None))
+        print(
+            f"round {k + 1}/{args.repeats}: "
+            + ", ".join(
+                f"{RATES[key]} {value:,.0f}/s" for key, value in rounds[-1].items() if value
+            )
+        )
+    summary = summarise(rounds)
+    result = {
+        "scenario": args.scenario,
+        "steps": args.steps,
+        "qutip_steps": args.qutip_steps,
+        "repeats": args.repeats,
+        "seed": args.seed,
+        "qutip_skipped": missing,
+        "rounds": rounds,
+        "summary": summary,
         "python": platform.python_version(),
         "machine": platform.machine(),
+        "cpus": os.cpu_count(),
     }
-    print("| what | steps/s | ours / it | ours uncached / it |\n|---|---:|---:|---:|")
-    print(f"| qnet_envs SwapRouting-v0 ({args.scenario}) | {ours:,.0f} | 1.00 | — |")
-    print(f"| same, transition cache off | {uncached:,.0f} | {ours / uncached:.2f} | 1.00 |")
-    print(
-        f"| gymnasium CartPole-v1 | {cartpole:,.0f} | {ours / cartpole:.2f} | "
-        f"{uncached / cartpole:.2f} |"
-    )
-    print(
-        f"| QuTiP swap + fidelity | {qutip_rate:,.0f} | {ours / qutip_rate:.1f} | "
-        f"{uncached / qutip_rate:.1f} |"
-    )
+    print(table(args, summary))
+    args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2))
     print(f"wrote {args.json}")
+    return result
 
 
 if __name__ == "__main__":

@@ -19,11 +19,19 @@ amplitude damping, correlated phase noise) and size (6-16 intermediary nodes):
 Evolving network (Fig. 7): uptime of PPO and of Monte Carlo on ``qnet_envs/SwapRouting-Evolving-v0``
 over ``--evolving-total`` actions.
 
-Writes JSON (``--json``) and a Markdown report (``--markdown``). Runs PPO seeds in parallel
-processes (``--workers``). Usage::
+Writes JSON (``--json``, default ``runs/routing-reproduction.json``: ``runs/`` is git-ignored)
+and a Markdown report beside it (``--markdown``). The pages in ``docs/`` were written by passing
+``--json docs/<page>.json``; each records the command that regenerates it. Runs PPO seeds in
+parallel processes (``--workers``). ``--help`` lists every option and its default.
 
-    python scripts/reproduce_routing.py                       # everything, defaults below
-    python scripts/reproduce_routing.py --families white-noise --sizes 6 8 --seeds 2
+What it costs (2 CPU cores): a bare run is everything, 3 families x 6 sizes x 5 seeds of plain
+PPO with up to 500,000 actions each, then 10^6 actions on the evolving network: hours (the
+recorded grid, with a 300,000-action budget, took 41 min for plain PPO and 21 min for
+MaskablePPO; the evolving network 11 min with PPO). Start small::
+
+    python scripts/reproduce_routing.py --families white-noise --sizes 6 --seeds 2 \
+        --ppo-budget 60000 --skip-evolving                     # one cell, about a minute
+    python scripts/reproduce_routing.py                        # everything: hours
 """
 
 from __future__ import annotations
@@ -262,6 +270,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"{report['cpus']} CPU cores with `python scripts/reproduce_routing.py "
         f"{report['command']}`.",
     ]
+    if report.get("note"):
+        lines += ["", report["note"]]
     if report["static"]:
         lines += _static_table(report)
     if report.get("evolving"):
@@ -358,44 +368,92 @@ def _evolving_table(ev: dict[str, Any], args: dict[str, Any]) -> list[str]:
     ]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--families", nargs="+", default=list(FAMILIES), choices=FAMILIES)
-    parser.add_argument("--sizes", nargs="+", type=int, default=list(SIZES), choices=SIZES)
-    parser.add_argument("--seeds", type=int, default=5)
+DEFAULT_JSON = ROOT / "runs" / "routing-reproduction.json"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line; ``argv`` defaults to ``sys.argv[1:]``."""
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument(
+        "--families", nargs="+", default=list(FAMILIES), choices=FAMILIES, help="scenario families"
+    )
+    parser.add_argument(
+        "--sizes",
+        nargs="+",
+        type=int,
+        default=list(SIZES),
+        choices=SIZES,
+        help="intermediary nodes of the optimal route",
+    )
+    parser.add_argument("--seeds", type=int, default=5, help="PPO and Monte Carlo seeds per cell")
     parser.add_argument(
         "--agent",
         choices=("ppo", "maskable-ppo"),
         default="ppo",
         help="plain PPO (the paper's: invalid actions end the game) or MaskablePPO",
     )
-    parser.add_argument("--ppo-budget", type=int, default=500_000)
+    parser.add_argument(
+        "--ppo-budget", type=int, default=500_000, help="most actions per PPO run (all envs)"
+    )
     parser.add_argument("--ppo-n-steps", type=int, default=256, help="actions per env per update")
     parser.add_argument("--ppo-n-envs", type=int, default=8, help="copies of the game played")
-    parser.add_argument("--ppo-batch-size", type=int, default=256)
-    parser.add_argument("--ppo-ent-coef", type=float, default=0.01)
-    parser.add_argument("--ppo-learning-rate", type=float, default=3e-4)
-    parser.add_argument("--ppo-hidden-sizes", nargs="+", type=int, default=[128, 128])
-    parser.add_argument("--mc-simulate-sizes", nargs="*", type=int, default=[6])
-    parser.add_argument("--mc-simulate-budget", type=int, default=50_000_000)
-    parser.add_argument("--evolving-total", type=int, default=1_000_000)
-    parser.add_argument("--evolving-seeds", type=int, default=1)
+    parser.add_argument("--ppo-batch-size", type=int, default=256, help="PPO minibatch size")
+    parser.add_argument(
+        "--ppo-ent-coef", type=float, default=0.01, help="entropy bonus (static and evolving)"
+    )
+    parser.add_argument("--ppo-learning-rate", type=float, default=3e-4, help="Adam step size")
+    parser.add_argument(
+        "--ppo-hidden-sizes", nargs="+", type=int, default=[128, 128], help="MLP layer widths"
+    )
+    parser.add_argument(
+        "--mc-simulate-sizes",
+        nargs="*",
+        type=int,
+        default=[6],
+        help="sizes on which uniform Monte Carlo is also simulated (costly on large sizes)",
+    )
+    parser.add_argument(
+        "--mc-simulate-budget",
+        type=int,
+        default=50_000_000,
+        help="most actions per simulated Monte Carlo run",
+    )
+    parser.add_argument(
+        "--evolving-total", type=int, default=1_000_000, help="actions on the evolving network"
+    )
+    parser.add_argument(
+        "--evolving-seeds", type=int, default=1, help="evolving-network runs (about 11 min each)"
+    )
     parser.add_argument(
         "--evolving-n-steps",
         type=int,
         default=2048,
         help="actions per update on the evolving network (one env: its clock is the network's)",
     )
-    parser.add_argument("--evolving-learning-rate", type=float, default=3e-4)
+    parser.add_argument(
+        "--evolving-learning-rate", type=float, default=3e-4, help="Adam step size (evolving)"
+    )
     parser.add_argument(
         "--evolving-masked",
         action="store_true",
         help="evolving network with MaskablePPO against random play over valid actions only",
     )
-    parser.add_argument("--skip-evolving", action="store_true")
+    parser.add_argument(
+        "--skip-evolving", action="store_true", help="run the static scenarios only"
+    )
     parser.add_argument("--skip-static", action="store_true", help="run the evolving network only")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--json", type=Path, default=ROOT / "docs" / "routing-reproduction.json")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="parallel processes (CPU count)"
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=DEFAULT_JSON,
+        help="the JSON report (runs/ is git-ignored; pass docs/<page>.json to update a page)",
+    )
     parser.add_argument(
         "--markdown",
         type=Path,
@@ -404,13 +462,19 @@ def main() -> None:
     parser.add_argument(
         "--render", type=Path, help="only re-render the Markdown from this JSON report, and exit"
     )
-    args = parser.parse_args()
+    return parser.parse_args(argv)
+
+
+def main() -> None:
+    args = parse_args()
     if args.render is not None:
         target = args.markdown or args.render.with_suffix(".md")
         target.write_text(markdown(json.loads(args.render.read_text())))
         return
     args.markdown = args.markdown or args.json.with_suffix(".md")
 
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.markdown.parent.mkdir(parents=True, exist_ok=True)
     report: dict[str, Any] = {
         "args": vars(args) | {"json": str(args.json), "markdown": str(args.markdown)},
         "command": " ".join(sys.argv[1:]),

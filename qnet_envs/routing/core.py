@@ -14,7 +14,7 @@ reinforcement learning, Sec. 3):
   at a node (not Bob) whose links are all used ends the episode ("dead end"): every action from
   there would be invalid, so the step reward gets ``invalid_action_reward`` too (the forced
   invalid action itself is not played, nor counted). After ``max_actions`` actions the episode is
-  truncated.
+  truncated (event ``"out_of_actions"``, unless that action ended it otherwise).
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ class StepOutcome(NamedTuple):
     reward: float
     terminated: bool
     truncated: bool
-    event: str  # "moved" | "arrived" | "dead_end" | "empty_slot" | "used_link"
+    event: str  # "moved" | "arrived" | "dead_end" | "empty_slot" | "used_link" | "out_of_actions"
     rewards: dict[str, float]
 
 
@@ -197,7 +197,8 @@ def transition(
         rewards["dead_end"] = float(invalid_action_reward)
         return after, StepOutcome(sum(rewards.values()), True, False, "dead_end", rewards)
     truncated = after.actions >= scenario.max_actions
-    return after, StepOutcome(sum(rewards.values()), False, truncated, "moved", rewards)
+    event = "out_of_actions" if truncated else "moved"
+    return after, StepOutcome(sum(rewards.values()), False, truncated, event, rewards)
 
 
 def route_fidelity(network: Network, route: tuple[int, ...] | list[int]) -> tuple[float, float]:

@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 
 from qnet_envs.physics import fully_entangled_fraction, singlet_fidelity
 from qnet_envs.routing import core
-from qnet_envs.routing.scenario import MAX_DEGREE, Scenario
+from qnet_envs.routing.scenario import MAX_DEGREE, Scenario, show
 
 ScenarioLike = str | Path | Scenario
 
@@ -75,7 +75,17 @@ class SwapRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
     ## Episode End
     Terminated on arrival at Bob, on an invalid action, or on arrival at a node (not Bob) all of
     whose links are used ("dead end": ``invalid_action_reward``, no arrival reward). Truncated
-    after ``max_actions`` actions. ``info["event"]`` says which.
+    after ``max_actions`` actions. ``info["event"]`` says what the last action did, and so why
+    an episode ended: ``"arrived"``, ``"empty_slot"`` or ``"used_link"`` (invalid actions),
+    ``"dead_end"``, ``"out_of_actions"`` (truncated); ``"moved"`` while it goes on (``"reset"``
+    after a reset). An action that ends the episode in two ways reports the termination.
+
+    ## Calls outside an episode
+    The raw env (without ``gym.make``'s wrappers) enforces the call order itself: ``step`` before
+    the first ``reset``, or after a step that returned ``terminated`` or ``truncated``, raises
+    ``gymnasium.error.ResetNeeded`` (nothing is played). ``step`` takes a Python or numpy
+    integer in ``[0, 3]`` (or a 0-d integer array); anything else, ``True`` and ``False``
+    included, raises ``ValueError``.
 
     ## Info
     ``singlet_fidelity``, ``fully_entangled_fraction`` and ``success_probability`` (product of
@@ -88,7 +98,11 @@ class SwapRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
     ``render_mode``: ``None`` or ``"rgb_array"``. ``invalid_action_reward``: float <= 0.
 
     ## Version History
-    * v0: initial release.
+    * v0: initial release. Later fixes that change no episode (observations, rewards,
+      terminated, truncated) and so keep v0: ``info["event"]`` names a truncation
+      (``"out_of_actions"``; it said ``"moved"``, against this spec); the raw env raises
+      ``ResetNeeded`` for ``step`` before ``reset`` (was ``AttributeError``) or after the
+      episode's end (it played on), and ``ValueError`` for a bool action (``True`` played 1).
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["rgb_array"], "render_fps": 4}
@@ -109,9 +123,15 @@ class SwapRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
                 f"render_mode must be None or one of {self.metadata['render_modes']}, "
                 f"got {render_mode!r}"
             )
-        if not np.isfinite(invalid_action_reward) or invalid_action_reward > 0:
+        if (
+            isinstance(invalid_action_reward, bool)
+            or not isinstance(invalid_action_reward, int | float | np.integer | np.floating)
+            or not np.isfinite(invalid_action_reward)
+            or invalid_action_reward > 0
+        ):
             raise ValueError(
-                f"invalid_action_reward must be a finite number <= 0, got {invalid_action_reward}"
+                "invalid_action_reward must be a finite number <= 0, got "
+                f"{show(invalid_action_reward)}"
             )
         self.render_mode = render_mode
         self.invalid_action_reward = float(invalid_action_reward)
@@ -121,6 +141,7 @@ class SwapRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
             0.0, 1.0, (core.observation_size(self.scenario),), dtype=np.float32
         )
         self._state = core.initial(self._network)
+        self._ended: str | None = "no reset yet"  # why step must not run, or None
         self._viewer = None
 
     @property
@@ -148,15 +169,22 @@ class SwapRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
             reset = core.StepOutcome(0.0, False, False, "reset", {})
             self._start = _frozen_step(self._state, reset, obs, self._info("reset"))
         self._obs = self._start.obs
+        self._ended = None
         return self._obs.copy(), _caller_info(self._start)
 
     def step(
         self, action: int | np.integer
     ) -> tuple[NDArray[np.float32], float, bool, bool, dict[str, Any]]:
+        if self._ended is not None:
+            raise gym.error.ResetNeeded(
+                f"{type(self).__name__}.step() called with {self._ended}; call reset() first"
+            )
         if not (
             (type(action) is int or isinstance(action, np.integer)) and 0 <= action < MAX_DEGREE
-        ) and not self.action_space.contains(action):
-            raise ValueError(f"action must be an integer in [0, {MAX_DEGREE - 1}], got {action!r}")
+        ) and (isinstance(action, bool) or not self.action_space.contains(action)):
+            raise ValueError(
+                f"action must be an integer in [0, {MAX_DEGREE - 1}], got {show(action)}"
+            )
         key = (self._state.route, self._state.actions, int(action))
         step = self._steps.get(key)
         if step is None:
@@ -167,6 +195,8 @@ class SwapRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
                 self._steps[key] = step
         self._state, self._obs = step.state, step.obs
         outcome = step.outcome
+        if outcome.terminated or outcome.truncated:
+            self._ended = f"the episode over (event {outcome.event!r})"
         return (
             self._obs.copy(),
             outcome.reward,
@@ -284,8 +314,10 @@ class EvolvingSwapRoutingEnv(SwapRoutingEnv):
 
     ## Episode End
     As :class:`SwapRoutingEnv`, and an episode is also truncated when the clock reaches
-    ``total_actions``. A stage change that falls inside an episode takes effect at the next
-    ``reset``.
+    ``total_actions`` (``info["event"]`` ``"end_of_run"``, unless the action terminated the
+    episode; later episodes of the run are truncated after one action, until a restart). A
+    stage change that falls inside an episode takes effect at the next ``reset``.
+    Calls outside an episode: as :class:`SwapRoutingEnv`.
 
     ## Starting State
     ``reset(seed=...)`` or ``reset(options={"restart": True})`` restarts the evolution at stage 0
@@ -302,7 +334,8 @@ class EvolvingSwapRoutingEnv(SwapRoutingEnv):
     :class:`SwapRoutingEnv`.
 
     ## Version History
-    * v0: initial release.
+    * v0: initial release. Later fixes that keep v0: as :class:`SwapRoutingEnv`'s, and
+      ``info["event"]`` names the run's end (``"end_of_run"``; it said ``"moved"``).
     """
 
     def __init__(
@@ -325,10 +358,14 @@ class EvolvingSwapRoutingEnv(SwapRoutingEnv):
         ):
             raise ValueError(
                 f"total_actions must be an integer >= the number of stages "
-                f"({len(evolving.stages)}), got {total_actions!r}"
+                f"({len(evolving.stages)}), got {show(total_actions)}"
             )
-        if not 0.0 < success_threshold < 1.0:
-            raise ValueError(f"success_threshold must lie in (0, 1), got {success_threshold!r}")
+        if (
+            isinstance(success_threshold, bool)
+            or not isinstance(success_threshold, int | float | np.integer | np.floating)
+            or not 0.0 < success_threshold < 1.0
+        ):
+            raise ValueError(f"success_threshold must lie in (0, 1), got {show(success_threshold)}")
         self.evolving = evolving
         self.total_actions = int(total_actions)
         self.success_threshold = float(success_threshold)
@@ -376,6 +413,11 @@ class EvolvingSwapRoutingEnv(SwapRoutingEnv):
             self._clock += skipped
         if self._clock >= self.total_actions and not terminated:
             truncated = True
+            info["event"] = "end_of_run"
+            self._ended = (
+                "the run over (event 'end_of_run'; reset(seed=...) or "
+                "reset(options={'restart': True}) starts a new run)"
+            )
         return obs, reward, terminated, truncated, self._with_evolution(info)
 
     def _enter_stage(self, stage: int) -> None:

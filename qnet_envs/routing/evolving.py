@@ -29,6 +29,7 @@ stored reversed when the scenario lists the link as ``(v, u)``. Each stage table
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,13 +41,16 @@ from qnet_envs.physics import reverse
 from qnet_envs.routing.scenario import (
     Scenario,
     ScenarioError,
+    field_error,
     load_scenario_file,
     parse_node_ref,
     parse_state,
+    show,
 )
 
 _STAGE_KEYS = frozenset({"events", "description"})
 _EVENT_KEYS = frozenset({"u", "v", "state"})
+_STATE_FIELD = re.compile(r"edges\[(\d+)\]\.state")
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -65,19 +69,34 @@ class EvolvingScenario:
     description: str = ""
 
     def __post_init__(self) -> None:
-        if not self.stages:
-            raise ScenarioError("'stages' must list at least one stage")
-        first = self.stages[0]
-        for i, stage in enumerate(self.stages):
+        # The one place an evolving scenario is validated (each stage, a Scenario, validated
+        # itself when it was made), whatever the way in: from_dict, load or the constructor.
+        for field in ("name", "description"):
+            if not isinstance(getattr(self, field), str):
+                raise field_error(field, f"got {show(getattr(self, field))}", "a string")
+        if isinstance(self.stages, str) or not isinstance(self.stages, Sequence):
+            raise field_error("stages", f"got {show(self.stages)}", "a tuple of Scenarios")
+        stages = tuple(self.stages)
+        if not stages:
+            raise field_error("stages", "no stage", "at least one stage")
+        for i, stage in enumerate(stages):
             if not isinstance(stage, Scenario):
-                raise ScenarioError(f"stages[{i}] must be a Scenario, got {type(stage).__name__}")
+                raise field_error(
+                    f"stages[{i}]", f"a {type(stage).__name__}, not a Scenario", "Scenario"
+                )
+            first = stages[0]
             same = (
                 stage.node_names == first.node_names
                 and np.array_equal(stage.edges, first.edges)
                 and (stage.alice, stage.bob) == (first.alice, first.bob)
             )
             if not same:
-                raise ScenarioError(f"stages[{i}] must share stage 0's nodes, links, alice and bob")
+                raise field_error(
+                    f"stages[{i}]",
+                    "other nodes, links, alice or bob than stage 0",
+                    "the same topology and endpoints in every stage",
+                )
+        object.__setattr__(self, "stages", stages)
 
     @property
     def num_stages(self) -> int:
@@ -87,23 +106,34 @@ class EvolvingScenario:
     def from_dict(cls, data: Mapping[str, Any]) -> EvolvingScenario:
         """Build and validate an evolving scenario from the documented dict layout."""
         if not isinstance(data, Mapping):
-            raise ScenarioError(f"scenario must be a mapping, got {type(data).__name__}")
+            raise field_error(
+                "scenario", f"a {type(data).__name__}, not a mapping", "a table of the fields"
+            )
         if "stages" not in data:
-            raise ScenarioError("missing required field 'stages'")
+            raise field_error("stages", "missing required field")
         stages = data["stages"]
         if not isinstance(stages, list | tuple) or not stages:
-            raise ScenarioError("'stages' must be a non-empty list of {events, description} tables")
+            raise field_error(
+                "stages", f"got {show(stages)}", "a non-empty list of {events, description} tables"
+            )
         base = Scenario.from_dict({k: v for k, v in data.items() if k != "stages"})
         states = base.states.copy()
         built = []
         for i, stage in enumerate(stages):
-            states, text = _apply_stage(base, states, i, stage)
-            built.append(
-                dataclasses.replace(
-                    base.with_states(states.copy(), name=f"{base.name}/stage-{i}"),
-                    description=text,
+            states, text, events = _apply_stage(base, states, i, stage)
+            try:
+                built.append(
+                    dataclasses.replace(
+                        base, states=states, name=f"{base.name}/stage-{i}", description=text
+                    )
                 )
-            )
+            except ScenarioError as error:
+                # Stage i - 1 was valid, so the culprit is an event of stage i: name it.
+                edge = _STATE_FIELD.fullmatch(error.field or "")
+                if edge is None or int(edge.group(1)) not in events:
+                    raise
+                where = f"{events[int(edge.group(1))]}.state"
+                raise field_error(where, error.problem or "", error.allowed) from None
         return cls(name=base.name, stages=tuple(built), description=base.description)
 
     @classmethod
@@ -119,31 +149,37 @@ def is_evolving(data: Mapping[str, Any]) -> bool:
 
 def _apply_stage(
     base: Scenario, states: NDArray[np.complex128], i: int, stage: Any
-) -> tuple[NDArray[np.complex128], str]:
-    """Stage ``i``'s states (``states`` with its events applied) and its description."""
+) -> tuple[NDArray[np.complex128], str, dict[int, str]]:
+    """Stage ``i``'s states (``states`` with its events applied), its description, and for
+    each link an event changed, where that (last) event is."""
     where = f"stages[{i}]"
     if not isinstance(stage, Mapping):
-        raise ScenarioError(f"{where} must be a table with 'events', got {type(stage).__name__}")
+        raise field_error(where, f"a {type(stage).__name__}", "a table with 'events'")
     unknown = sorted(set(stage) - _STAGE_KEYS)
     if unknown:
-        raise ScenarioError(f"{where}: unknown field(s) {unknown}; allowed: {sorted(_STAGE_KEYS)}")
+        raise field_error(where, f"unknown field(s) {unknown}", f"{sorted(_STAGE_KEYS)}")
     if "events" not in stage:
-        raise ScenarioError(f"{where}: missing required field 'events' (it may be empty)")
+        raise field_error(f"{where}.events", "missing required field", "a list, possibly empty")
     events = stage["events"]
     if not isinstance(events, list | tuple):
-        raise ScenarioError(f"{where}.events must be a list of {{u, v, state}} tables")
+        raise field_error(
+            f"{where}.events", f"got {show(events)}", "a list of {u, v, state} tables"
+        )
     states = states.copy()
+    changed = {}
     for j, event in enumerate(events):
-        edge, rho = _parse_event(base, f"{where}.events[{j}]", event)
+        changed_where = f"{where}.events[{j}]"
+        edge, rho = _parse_event(base, changed_where, event)
         states[edge] = rho
-    return states, str(stage.get("description", ""))
+        changed[edge] = changed_where
+    return states, str(stage.get("description", "")), changed
 
 
 def _parse_event(base: Scenario, where: str, event: Any) -> tuple[int, NDArray[np.complex128]]:
     """``(edge index, state with its first qubit at the edge's stored u)`` of one event."""
     if not isinstance(event, Mapping) or set(event) != _EVENT_KEYS:
-        got = sorted(event) if isinstance(event, Mapping) else type(event).__name__
-        raise ScenarioError(f"{where} must have exactly the keys ['state', 'u', 'v'], got {got}")
+        got = f"keys {sorted(event)}" if isinstance(event, Mapping) else type(event).__name__
+        raise field_error(where, f"got {got}", "a table with exactly the keys u, v, state")
     index = {name: k for k, name in enumerate(base.node_names)}
     u = parse_node_ref(f"{where}.u", event["u"], base.node_names, index)
     v = parse_node_ref(f"{where}.v", event["v"], base.node_names, index)
@@ -151,9 +187,10 @@ def _parse_event(base: Scenario, where: str, event: Any) -> tuple[int, NDArray[n
     matches = _edges_between(base.edges, u, v)
     if len(matches) != 1:
         problem = "is not a link of the scenario" if not matches else "names parallel links"
-        raise ScenarioError(
-            f"{where}: ({base.node_names[u]}, {base.node_names[v]}) {problem}; an event must "
-            f"name exactly one existing link by its two end nodes"
+        raise field_error(
+            where,
+            f"({base.node_names[u]}, {base.node_names[v]}) {problem}",
+            "the two end nodes of exactly one existing link",
         )
     edge = matches[0]
     stored_u = int(base.edges[edge][0])

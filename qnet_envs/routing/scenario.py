@@ -21,18 +21,26 @@ Edge states: ``{"kind": "werner", "fidelity": F}``, ``{"kind": "amplitude_damped
 Every node has at most :data:`MAX_DEGREE` links; that is the size of the action space. Parallel
 links (two links between the same nodes, e.g. two fibres) are allowed and are separate slots;
 Bob must be reachable from Alice.
+
+Validation happens in one place, :meth:`Scenario.__post_init__`, so a scenario is checked the
+same way however it is made (``from_dict``, ``load``, the constructor, ``dataclasses.replace``,
+``with_states``): every link state must be a two-qubit density matrix (finite, Hermitian, unit
+trace, positive semidefinite, ``qnet_envs.physics.validate_density_matrix``), and every field
+must be in its documented range. A :class:`ScenarioError` reads ``field: what is wrong
+(allowed: ...)``, with plain Python values (see ``docs/validation.md``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from qnet_envs import resources
 from qnet_envs.physics import (
@@ -65,21 +73,55 @@ _TOP_LEVEL_KEYS = frozenset(
 
 
 class ScenarioError(ValueError):
-    """A malformed scenario; the message names the field and the allowed values."""
+    """A malformed scenario; the message names the field and the allowed values.
+
+    The message reads ``field: problem (allowed: ...)`` (a file's path first when it came from a
+    file). ``field``, ``problem`` and ``allowed`` hold its parts (``None`` when not given).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        problem: str | None = None,
+        allowed: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.field, self.problem, self.allowed = field, problem, allowed
+
+
+def field_error(field: str, problem: str, allowed: str | None = None) -> ScenarioError:
+    """The :class:`ScenarioError` ``"<field>: <problem> (allowed: <allowed>)"``."""
+    message = f"{field}: {problem}" + (f" (allowed: {allowed})" if allowed else "")
+    return ScenarioError(message, field=field, problem=problem, allowed=allowed)
+
+
+def show(value: Any) -> str:
+    """``repr`` of ``value`` with numpy scalars and arrays written as plain Python values."""
+    if isinstance(value, np.ndarray | np.generic):
+        value = value.tolist()
+    return repr(value)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Scenario:
     """One instance of the swap-routing game.
 
+    Every way of making one (the constructor, :meth:`from_dict`, :meth:`load`,
+    ``dataclasses.replace``, :meth:`with_states`) validates it in ``__post_init__`` and raises
+    :class:`ScenarioError` naming the field. The arrays are stored as read-only copies, so a
+    validated scenario cannot be changed afterwards; array-likes (lists) are accepted.
+
     Attributes:
         name: a label for logs and tables.
-        node_names: one name per node; node ``i`` is ``node_names[i]``.
-        edges: ``(u, v)`` node indices per link, shape (num_edges, 2).
-        states: link states, first qubit at ``u``, shape (num_edges, 4, 4), complex128.
+        node_names: one unique name per node, at least 2; node ``i`` is ``node_names[i]``.
+        edges: ``(u, v)`` node indices per link, shape (num_edges, 2), integers.
+        states: link states, first qubit at ``u``, shape (num_edges, 4, 4), complex128; each a
+            density matrix (``states[i]`` is reported as ``edges[i].state`` in errors).
         alice: start node index.
         bob: goal node index.
-        max_actions: actions per episode before truncation.
+        max_actions: actions per episode before truncation, in [1, 1000].
         swap_mode: ``"postselected"`` or ``"deterministic"`` (see ``qnet_envs.physics.swap``).
         figure_of_merit: ``"singlet_fidelity"`` or ``"fully_entangled_fraction"``; the ``F``
             of the rewards.
@@ -108,33 +150,28 @@ class Scenario:
         return int(self.edges.shape[0])
 
     def __post_init__(self) -> None:
-        _validate(self)
+        for field, value in _validated(self).items():
+            object.__setattr__(self, field, value)
 
     # ----------------------------------------------------------------------------- loading
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Scenario:
         """Build and validate a scenario from the documented dict layout."""
         if not isinstance(data, Mapping):
-            raise ScenarioError(f"scenario must be a mapping, got {type(data).__name__}")
+            raise field_error(
+                "scenario", f"a {type(data).__name__}, not a mapping", "a table of the fields"
+            )
         unknown = sorted(set(data) - _TOP_LEVEL_KEYS)
         if unknown:
-            raise ScenarioError(
-                f"unknown scenario field(s) {unknown}; allowed: {sorted(_TOP_LEVEL_KEYS)}"
+            raise field_error(
+                "scenario", f"unknown field(s) {unknown}", f"{sorted(_TOP_LEVEL_KEYS)}"
             )
         for key in ("nodes", "edges", "alice", "bob"):
             if key not in data:
-                raise ScenarioError(f"missing required field '{key}'")
+                raise field_error(key, "missing required field")
         node_names = _parse_nodes(data["nodes"])
         index = {name: i for i, name in enumerate(node_names)}
         edges, states = _parse_edges(data["edges"], node_names, index)
-        positions = None
-        if data.get("positions") is not None:
-            try:
-                positions = np.asarray(data["positions"], dtype=np.float64)
-            except (TypeError, ValueError) as error:
-                raise ScenarioError(
-                    f"'positions' must be {len(node_names)} pairs of numbers [x, y]: {error}"
-                ) from error
         return cls(
             name=str(data.get("name", "unnamed")),
             node_names=node_names,
@@ -145,7 +182,7 @@ class Scenario:
             max_actions=data.get("max_actions", 15),
             swap_mode=data.get("swap_mode", "postselected"),
             figure_of_merit=data.get("figure_of_merit", "singlet_fidelity"),
-            positions=positions,
+            positions=data.get("positions"),
             description=str(data.get("description", "")),
         )
 
@@ -182,11 +219,9 @@ class Scenario:
             data["positions"] = self.positions.tolist()
         return data
 
-    def with_states(self, states: NDArray[np.complex128], name: str | None = None) -> Scenario:
+    def with_states(self, states: ArrayLike, name: str | None = None) -> Scenario:
         """A copy with other link states (same topology), e.g. a stage of an evolving network."""
-        return dataclasses.replace(
-            self, states=np.asarray(states, dtype=np.complex128), name=name or self.name
-        )
+        return dataclasses.replace(self, states=states, name=name or self.name)
 
 
 # --------------------------------------------------------------------------------- loading
@@ -223,96 +258,108 @@ def load_scenario_file(path_or_name: str | Path, from_dict: Callable[[dict[str, 
 
 # --------------------------------------------------------------------------------- parsing
 def _parse_nodes(nodes: Any) -> tuple[str, ...]:
+    allowed = "a count >= 2, or a list of at least 2 unique names"
     if isinstance(nodes, bool) or not isinstance(nodes, int | list | tuple):
-        raise ScenarioError(f"'nodes' must be a positive count or a list of names, got {nodes!r}")
+        raise field_error("nodes", f"got {show(nodes)}", allowed)
     if isinstance(nodes, int):
         if nodes < 2:
-            raise ScenarioError(f"'nodes' count must be >= 2, got {nodes}")
+            raise field_error("nodes", f"count {nodes} is too small", allowed)
         return tuple(str(i) for i in range(nodes))
     names = tuple(str(n) for n in nodes)
-    if len(names) < 2:
-        raise ScenarioError(f"'nodes' must list at least 2 nodes, got {len(names)}")
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise ScenarioError(f"'nodes' names must be unique; repeated: {duplicates}")
-    return names
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise field_error("nodes", f"repeated names {repeated}", "unique names")
+    return names  # their count: checked by Scenario
 
 
 def parse_node_ref(field: str, value: Any, names: Sequence[str], index: Mapping[str, int]) -> int:
     """The node index of ``value`` (an index, or a name of ``index``) for the field ``field``."""
-    if isinstance(value, bool):
-        raise ScenarioError(f"'{field}' must be a node index or name, got {value!r}")
-    if isinstance(value, int):
-        if not 0 <= value < len(names):
-            raise ScenarioError(
-                f"'{field}' must be a node index in [0, {len(names) - 1}], got {value}"
-            )
-        return value
+    allowed = f"a node index in [0, {len(names) - 1}] or one of the node names"
+    is_integer = isinstance(value, int | np.integer) and not isinstance(value, bool)
+    if is_integer and 0 <= value < len(names):
+        return int(value)
     if isinstance(value, str) and value in index:
         return index[value]
-    raise ScenarioError(f"'{field}' must be a node index or one of the node names, got {value!r}")
+    raise field_error(field, f"{show(value)} is not a node", allowed)
+
+
+#: Parameters of each parametric state kind: name -> (low, high, allowed values in words).
+_STATE_PARAMETERS: dict[str, dict[str, tuple[float, float, str]]] = {
+    "werner": {"fidelity": (0.0, 1.0, "a number in [0, 1]")},
+    "amplitude_damped": {"theta": (0.0, float(np.pi / 2), "radians, a number in [0, pi/2]")},
+    "phase_shifted": {"phi": (-np.inf, np.inf, "radians, a finite number")},
+}
+_STATE_BUILDERS: dict[str, Callable[[float], NDArray[np.complex128]]] = {
+    "werner": werner,
+    "amplitude_damped": amplitude_damped,
+    "phase_shifted": phase_shifted,
+}
 
 
 def parse_state(where: str, spec: Any) -> NDArray[np.complex128]:
-    """The density matrix of a link state spec (``{"kind": ..., ...}``) found at ``where``."""
+    """The density matrix of a link state spec (``{"kind": ..., ...}``) found at ``where``.
+
+    Parametric kinds have their parameter checked here (a number in its range); a
+    ``density_matrix`` is only built (shape 4x4 of numbers): whether it is a density matrix is
+    checked once, by :class:`Scenario`, whatever the way in.
+    """
+    field = f"{where}.state"
     if not isinstance(spec, Mapping) or "kind" not in spec:
-        raise ScenarioError(f"{where}.state must be a table with a 'kind' in {STATE_KINDS}")
+        raise field_error(field, "not a table with a 'kind'", f"kind in {list(STATE_KINDS)}")
     kind = spec["kind"]
-    required = {
-        "werner": ("fidelity",),
-        "amplitude_damped": ("theta",),
-        "phase_shifted": ("phi",),
-        "density_matrix": ("real", "imag"),
-    }
-    if kind not in required:
-        raise ScenarioError(f"{where}.state.kind must be one of {STATE_KINDS}, got {kind!r}")
-    extra = sorted(set(spec) - {"kind", *required[kind]})
-    missing = [k for k in required[kind] if k not in spec]
+    if kind not in STATE_KINDS:
+        raise field_error(f"{field}.kind", f"unknown kind {show(kind)}", f"{list(STATE_KINDS)}")
+    required = ["real", "imag"] if kind == "density_matrix" else list(_STATE_PARAMETERS[kind])
+    extra = sorted(set(spec) - {"kind", *required})
+    missing = [k for k in required if k not in spec]
     if missing or extra:
-        raise ScenarioError(
-            f"{where}.state of kind {kind!r} takes exactly {list(required[kind])}; "
-            f"missing {missing}, unexpected {extra}"
+        problems = [f"missing {missing}"] * bool(missing) + [f"unexpected {extra}"] * bool(extra)
+        raise field_error(
+            field, f"kind {kind!r}: {', '.join(problems)}", f"exactly {required} besides 'kind'"
         )
-    try:
-        if kind == "werner":
-            return werner(_number(f"{where}.state.fidelity", spec["fidelity"]))
-        if kind == "amplitude_damped":
-            return amplitude_damped(_number(f"{where}.state.theta", spec["theta"]))
-        if kind == "phase_shifted":
-            return phase_shifted(_number(f"{where}.state.phi", spec["phi"]))
-        real = np.asarray(spec["real"], dtype=np.float64)
-        imag = np.asarray(spec["imag"], dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise ScenarioError(f"{where}.state: {error}") from error
-    if real.shape != (4, 4) or imag.shape != (4, 4):
-        raise ScenarioError(
-            f"{where}.state real and imag must be 4x4, got {real.shape} and {imag.shape}"
-        )
-    try:
-        return validate_density_matrix(real + 1j * imag, name=f"{where}.state")
-    except ValueError as error:
-        raise ScenarioError(str(error)) from error
+    if kind != "density_matrix":
+        ((parameter, (low, high, allowed)),) = _STATE_PARAMETERS[kind].items()
+        value = _number(f"{field}.{parameter}", spec[parameter], low, high, allowed)
+        return _STATE_BUILDERS[kind](value)
+    parts = []
+    for part in required:
+        try:
+            array = np.asarray(spec[part], dtype=np.float64)
+        except (TypeError, ValueError):
+            array = None
+        if array is None or array.shape != (4, 4):
+            got = "not an array of numbers" if array is None else f"shape {array.shape}"
+            raise field_error(f"{field}.{part}", got, "a 4x4 array of real numbers")
+        parts.append(array)
+    return parts[0] + 1j * parts[1]
 
 
-def _number(field: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ScenarioError(f"{field} must be a number, got {value!r}")
-    return float(value)
+def _number(field: str, value: Any, low: float, high: float, allowed: str) -> float:
+    """``value`` as a float, if it is a finite number in ``[low, high]``."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise field_error(field, f"{show(value)} is not a number", allowed)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise field_error(field, f"{number} is not finite", allowed)
+    if not low <= number <= high:
+        raise field_error(field, f"{number:g} is out of range", allowed)
+    return number
 
 
 def _parse_edges(
     edges: Any, names: Sequence[str], index: Mapping[str, int]
 ) -> tuple[NDArray[np.int64], NDArray[np.complex128]]:
     if not isinstance(edges, list | tuple) or not edges:
-        raise ScenarioError("'edges' must be a non-empty list of {u, v, state} tables")
+        raise field_error("edges", f"got {show(edges)}", "a non-empty list of {u, v, state} tables")
     pairs, states = [], []
     for i, edge in enumerate(edges):
         where = f"edges[{i}]"
         if not isinstance(edge, Mapping) or set(edge) != {"u", "v", "state"}:
-            got = sorted(edge) if isinstance(edge, Mapping) else type(edge).__name__
-            raise ScenarioError(
-                f"{where} must have exactly the keys ['state', 'u', 'v'], got {got}"
-            )
+            got = f"keys {sorted(edge)}" if isinstance(edge, Mapping) else type(edge).__name__
+            raise field_error(where, f"got {got}", "a table with exactly the keys u, v, state")
         u = parse_node_ref(f"{where}.u", edge["u"], names, index)
         v = parse_node_ref(f"{where}.v", edge["v"], names, index)
         pairs.append((u, v))
@@ -321,59 +368,121 @@ def _parse_edges(
 
 
 # ------------------------------------------------------------------------------ validation
-def _validate(s: Scenario) -> None:
-    n = len(s.node_names)
-    if s.edges.ndim != 2 or s.edges.shape[1] != 2:
-        raise ScenarioError(f"edges must have shape (num_edges, 2), got {s.edges.shape}")
-    if s.states.shape != (s.edges.shape[0], 4, 4):
-        raise ScenarioError(
-            f"states must have shape ({s.edges.shape[0]}, 4, 4), got {s.states.shape}"
+def _validated(s: Scenario) -> dict[str, Any]:
+    """Check every field of ``s``; returns the normalised values (read-only array copies,
+    plain ints) that ``__post_init__`` stores. Raises :class:`ScenarioError`."""
+    for field in ("name", "description"):
+        if not isinstance(getattr(s, field), str):
+            raise field_error(field, f"got {show(getattr(s, field))}", "a string")
+    names = s.node_names
+    if isinstance(names, str) or not isinstance(names, Sequence):
+        raise field_error("node_names", f"got {show(names)}", "a tuple of at least 2 names")
+    names = tuple(names)
+    if len(names) < 2 or not all(isinstance(name, str) for name in names):
+        raise field_error("node_names", f"got {show(names)}", "a tuple of at least 2 strings")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise field_error("node_names", f"repeated names {repeated}", "unique names")
+    n = len(names)
+    edges = _integer_array("edges", s.edges, "integer node indices, shape (num_edges, 2)")
+    if edges.ndim != 2 or edges.shape[1] != 2 or edges.shape[0] == 0:
+        raise field_error(
+            "edges", f"shape {edges.shape}", "integer node indices, shape (num_edges, 2)"
         )
-    if s.edges.size and (s.edges.min() < 0 or s.edges.max() >= n):
-        raise ScenarioError(f"edge endpoints must be node indices in [0, {n - 1}]")
-    loops = [i for i, (u, v) in enumerate(s.edges) if u == v]
-    if loops:
-        raise ScenarioError(f"edges {loops} are self-loops; u and v must differ")
-    degree = np.bincount(s.edges.ravel(), minlength=n)
-    crowded = [s.node_names[i] for i in np.flatnonzero(degree > MAX_DEGREE)]
+    for i, (u, v) in enumerate(edges.tolist()):
+        for end, node in (("u", u), ("v", v)):
+            if not 0 <= node < n:
+                raise field_error(f"edges[{i}].{end}", f"{node} is not a node", f"[0, {n - 1}]")
+        if u == v:
+            raise field_error(f"edges[{i}]", f"a self-loop at node {u}", "u and v differ")
+    degree = np.bincount(edges.ravel(), minlength=n)
+    crowded = [names[i] for i in np.flatnonzero(degree > MAX_DEGREE)]
     if crowded:
-        raise ScenarioError(
-            f"nodes {crowded} have more than {MAX_DEGREE} links; a node may have at most "
-            f"{MAX_DEGREE}"
+        raise field_error(
+            "edges", f"nodes {crowded} have more than {MAX_DEGREE} links", f"at most {MAX_DEGREE}"
         )
+    states = _states(s.states, edges.shape[0])
+    values: dict[str, Any] = {"node_names": names, "edges": edges, "states": states}
     for field in ("alice", "bob"):
-        value = getattr(s, field)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | np.integer)
-            or not (0 <= value < n)
-        ):
-            raise ScenarioError(f"'{field}' must be a node index in [0, {n - 1}], got {value!r}")
-    if s.alice == s.bob:
-        raise ScenarioError(f"'alice' and 'bob' must differ, both are {s.alice}")
-    if (
-        isinstance(s.max_actions, bool)
-        or not isinstance(s.max_actions, int | np.integer)
-        or not (1 <= s.max_actions <= 1000)
-    ):
-        raise ScenarioError(f"'max_actions' must be an integer in [1, 1000], got {s.max_actions!r}")
+        values[field] = _integer(
+            field, getattr(s, field), 0, n - 1, f"a node index in [0, {n - 1}]"
+        )
+    if values["alice"] == values["bob"]:
+        raise field_error("bob", f"equals alice ({values['bob']})", "a node other than alice")
+    values["max_actions"] = _integer(
+        "max_actions", s.max_actions, 1, 1000, "an integer in [1, 1000]"
+    )
     if s.swap_mode not in SWAP_MODES:
-        raise ScenarioError(f"'swap_mode' must be one of {SWAP_MODES}, got {s.swap_mode!r}")
+        raise field_error("swap_mode", f"got {show(s.swap_mode)}", f"{list(SWAP_MODES)}")
     if s.figure_of_merit not in FIGURES_OF_MERIT:
-        raise ScenarioError(
-            f"'figure_of_merit' must be one of {FIGURES_OF_MERIT}, got {s.figure_of_merit!r}"
+        raise field_error(
+            "figure_of_merit", f"got {show(s.figure_of_merit)}", f"{list(FIGURES_OF_MERIT)}"
         )
-    if s.positions is not None and (
-        s.positions.shape != (n, 2) or not np.all(np.isfinite(s.positions))
-    ):
-        raise ScenarioError(
-            f"'positions' must be {n} pairs of finite numbers [x, y], got shape {s.positions.shape}"
+    values["positions"] = None if s.positions is None else _positions(s.positions, n)
+    if not _connected(n, edges, values["alice"], values["bob"]):
+        raise field_error(
+            "bob",
+            f"node {names[values['bob']]} cannot be reached from alice ({names[values['alice']]})",
+            "a node connected to alice by the edges",
         )
-    if not _connected(n, s.edges, s.alice, s.bob):
-        raise ScenarioError(
-            f"'bob' ({s.node_names[s.bob]}) cannot be reached from 'alice' "
-            f"({s.node_names[s.alice]}) over the edges"
-        )
+    return values
+
+
+def _read_only(array: NDArray[Any]) -> NDArray[Any]:
+    array = np.array(array)  # a copy: the caller's array can change, the scenario cannot
+    array.flags.writeable = False
+    return array
+
+
+def _integer_array(field: str, value: Any, allowed: str) -> NDArray[np.int64]:
+    array = np.asarray(value)
+    if array.dtype == np.bool_ or not np.issubdtype(array.dtype, np.integer):
+        raise field_error(field, f"entries of dtype {array.dtype}", allowed)
+    return _read_only(array.astype(np.int64))
+
+
+def _integer(field: str, value: Any, low: int, high: int, allowed: str) -> int:
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        raise field_error(field, f"{show(value)} is not an integer", allowed)
+    if not low <= value <= high:
+        raise field_error(field, f"{show(value)} is out of range", allowed)
+    return int(value)
+
+
+def _states(value: Any, num_edges: int) -> NDArray[np.complex128]:
+    """``value`` as read-only link states, each checked to be a density matrix."""
+    try:
+        states = np.asarray(value, dtype=np.complex128)
+    except (TypeError, ValueError):
+        raise field_error(
+            "states", "not an array of numbers", "complex, shape (num_edges, 4, 4)"
+        ) from None
+    if states.shape != (num_edges, 4, 4):
+        raise field_error("states", f"shape {states.shape}", f"shape ({num_edges}, 4, 4)")
+    for i, rho in enumerate(states):
+        name = f"edges[{i}].state"
+        try:
+            validate_density_matrix(rho, name=name)
+        except ValueError as error:
+            problem = str(error).removeprefix(f"{name}: ")
+            raise field_error(name, problem, _DENSITY_MATRIX) from None
+    return _read_only(states)
+
+
+_DENSITY_MATRIX = "a two-qubit density matrix: finite, Hermitian, trace 1, positive semidefinite"
+
+
+def _positions(value: Any, n: int) -> NDArray[np.float64]:
+    allowed = f"{n} pairs of finite numbers [x, y]"
+    try:
+        positions = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise field_error("positions", "not an array of numbers", allowed) from None
+    if positions.shape != (n, 2):
+        raise field_error("positions", f"shape {positions.shape}", allowed)
+    if not np.all(np.isfinite(positions)):
+        raise field_error("positions", "entries are not finite", allowed)
+    return _read_only(positions)
 
 
 def _connected(n: int, edges: NDArray[np.int64], source: int, target: int) -> bool:

@@ -221,20 +221,18 @@ def test_rgb_render_draws_the_route():
 
 
 @pytest.mark.parametrize(
-    ("positions", "message"),
+    ("positions", "problem"),
     [
-        ([[0, 0], [1]], "'positions' must be 4 pairs of numbers"),
-        ([["a", "b"]] * 4, "'positions' must be 4 pairs of numbers"),
-        (
-            [[0, 0]] * 3,
-            r"'positions' must be 4 pairs of finite numbers \[x, y\], got shape \(3, 2\)",
-        ),
-        ([[0, float("nan")]] * 4, "'positions' must be 4 pairs of finite numbers"),
+        ([[0, 0], [1]], "not an array of numbers"),
+        ([["a", "b"]] * 4, "not an array of numbers"),
+        ([[0, 0]] * 3, "shape (3, 2)"),
+        ([[0, float("nan")]] * 4, "entries are not finite"),
     ],
 )
-def test_bad_positions_name_the_field(positions, message):
-    with pytest.raises(ValueError, match=message):
+def test_bad_positions_name_the_field(positions, problem):
+    with pytest.raises(ValueError) as error:
         diamond(positions=positions)
+    assert str(error.value) == f"positions: {problem} (allowed: 4 pairs of finite numbers [x, y])"
 
 
 def test_route_fidelity_refuses_to_walk_past_bob_and_scores_prefixes():
@@ -300,3 +298,82 @@ def test_callers_cannot_corrupt_remembered_steps():
     assert again[0][4]["rewards"] == fresh[0][4]["rewards"]
     np.testing.assert_array_equal(again[0][4]["action_mask"], fresh[0][4]["action_mask"])
     assert env.reset()[1]["rewards"] == {}
+
+
+# ------------------------------------------------------------ calls outside an episode
+@pytest.mark.parametrize("wrapped", [False, True], ids=["raw", "gym.make"])
+def test_step_before_reset_raises_reset_needed(wrapped):
+    env = gym.make("qnet_envs/SwapRouting-v0", scenario=diamond()) if wrapped else None
+    env = env or SwapRoutingEnv(diamond())
+    with pytest.raises(gym.error.ResetNeeded, match=r"reset\(\)"):
+        env.step(0)
+    env.reset(seed=0)
+    assert env.step(0)[4]["event"] == "moved"
+
+
+@pytest.mark.parametrize(
+    ("scenario", "actions", "event"),
+    [
+        (diamond(), [0, 1, 1], "arrived"),
+        (diamond(), [3], "empty_slot"),
+        (diamond(max_actions=2), [0, 1], "out_of_actions"),
+    ],
+)
+@pytest.mark.parametrize("wrapped", [False, True], ids=["raw", "gym.make"])
+def test_step_after_the_episode_ended_raises_until_reset(scenario, actions, event, wrapped):
+    env = (
+        gym.make("qnet_envs/SwapRouting-v0", scenario=scenario)
+        if wrapped
+        else SwapRoutingEnv(scenario)
+    )
+    (_, _, terminated, truncated, info), _ = play(env, actions)
+    assert (terminated or truncated) and info["event"] == event
+    for action in (0, 1):
+        with pytest.raises(gym.error.ResetNeeded, match=f"episode over \\(event '{event}'\\)"):
+            env.step(action)
+    _, info = env.reset()
+    assert info["event"] == "reset" and info["route"] == ()
+    assert play(env, actions)[0][4]["event"] == event  # the same episode again, cache or not
+
+
+def test_truncation_is_its_own_event():
+    env = SwapRoutingEnv(diamond(max_actions=2))
+    env.reset(seed=0)
+    *_, terminated, truncated, info = env.step(0)
+    assert (terminated, truncated, info["event"]) == (False, False, "moved")
+    *_, terminated, truncated, info = env.step(1)
+    assert (terminated, truncated, info["event"]) == (False, True, "out_of_actions")
+    # Arriving on the last allowed action is a termination, and says so.
+    env = SwapRoutingEnv(diamond(max_actions=2))
+    env.reset(seed=0)
+    env.step(0)
+    *_, terminated, truncated, info = env.step(2)
+    assert (terminated, truncated, info["event"]) == (True, False, "arrived")
+
+
+@pytest.mark.parametrize("action", [True, False, np.bool_(True), 1.0, "1", np.array([1]), None])
+def test_non_integer_actions_are_rejected(action):
+    env = SwapRoutingEnv(diamond())
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match=r"^action must be an integer in \[0, 3\], got "):
+        env.step(action)
+    assert env.step(0)[4]["route"] == (0,)  # nothing was played
+
+
+@pytest.mark.parametrize("action", [1, np.int64(1), np.uint8(1), np.array(1)])
+def test_integer_actions_of_every_kind_play_the_same(action):
+    env = SwapRoutingEnv(diamond())
+    env.reset(seed=0)
+    env.step(0)
+    assert env.step(action)[4]["route"] == (0, 1)
+
+
+def test_argument_errors_print_plain_values():
+    with pytest.raises(ValueError) as error:
+        SwapRoutingEnv(diamond(), invalid_action_reward=np.float64(0.5))
+    assert str(error.value) == "invalid_action_reward must be a finite number <= 0, got 0.5"
+    env = SwapRoutingEnv(diamond())
+    env.reset(seed=0)
+    with pytest.raises(ValueError) as error:
+        env.step(np.int64(7))
+    assert str(error.value) == "action must be an integer in [0, 3], got 7"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gymnasium as gym
 import pytest
 
 from qnet_envs.routing.env import EvolvingSwapRoutingEnv
@@ -101,3 +102,30 @@ def test_bad_arguments_are_rejected():
         EvolvingSwapRoutingEnv(scenario, total_actions=1)
     with pytest.raises(ValueError, match=r"success_threshold must lie in \(0, 1\)"):
         EvolvingSwapRoutingEnv(scenario, success_threshold=1.5)
+
+
+def test_the_end_of_the_run_is_its_own_event_and_needs_a_restart():
+    env = make_env(total_actions=2)
+    env.reset(seed=0)
+    *_, truncated, info = env.step(0)
+    assert not truncated and info["event"] == "moved"
+    *_, terminated, truncated, info = env.step(1)
+    assert (terminated, truncated, info["event"], info["clock"]) == (False, True, "end_of_run", 2)
+    with pytest.raises(gym.error.ResetNeeded, match="run over"):
+        env.step(0)
+    env.reset()  # the run goes on past its end: every episode is cut after one action
+    *_, truncated, info = env.step(0)
+    assert truncated and info["event"] == "end_of_run"
+    env.reset(seed=0)
+    *_, truncated, info = env.step(0)
+    assert not truncated and info["clock"] == 1
+
+
+def test_step_before_reset_and_bool_actions_are_refused():
+    env = make_env()
+    with pytest.raises(gym.error.ResetNeeded):
+        env.step(0)
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="got True"):
+        env.step(True)
+    assert env.step(0)[4]["clock"] == 1

@@ -3,7 +3,9 @@ baselines computed here, and --render rebuilds the same Markdown from the JSON."
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +18,32 @@ from qnet_envs.routing import Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "reproduce_routing.py"
+PAGES = sorted((ROOT / "docs").glob("routing-*.json"))
+
+
+@pytest.fixture(scope="module")
+def reproduce():
+    spec = importlib.util.spec_from_file_location("reproduce_routing", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])
+def test_each_recorded_page_names_the_command_that_regenerates_it(reproduce, page: Path):
+    """The command a page records writes that page's JSON and Markdown, and no other page's."""
+    report = json.loads(page.read_text())
+    args = reproduce.parse_args(shlex.split(report["command"]))
+    assert (ROOT / args.json).resolve() == page.resolve()
+    markdown = ROOT / (args.markdown or args.json.with_suffix(".md"))
+    assert markdown.resolve() == page.with_suffix(".md").resolve()
+    assert reproduce.markdown(report) == markdown.read_text()
+
+
+def test_default_output_is_not_a_tracked_file(reproduce):
+    args = reproduce.parse_args([])
+    assert args.json.relative_to(ROOT).parts[0] == "runs"
+    assert "runs/" in (ROOT / ".gitignore").read_text().splitlines()
 
 
 def test_one_cell_report(tmp_path: Path) -> None:
