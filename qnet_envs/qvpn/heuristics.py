@@ -31,26 +31,40 @@ def shortest_path_selection(
     instance: Instance,
     weight: str = "hop",
     *,
-    threshold: float = BASELINE_THRESHOLD,
+    threshold: float | None = None,
     n_paths: int | None = None,
 ) -> NDArray[np.int64]:
     """The ``(n_pairs, max_paths)`` selection of the shortest-path baseline under ``weight``.
+
+    ``threshold=None`` takes 0.992 (:data:`BASELINE_THRESHOLD`), or the instance's only
+    threshold when it has one (Sec. IV-E: end-to-end distillation only).
 
     Raises:
         ValueError: ``weight`` not among ``instance.path_weights``, ``threshold`` not among
             ``instance.thresholds``, or ``n_paths`` outside ``[1, max_paths]``.
     """
     if weight not in PATH_WEIGHTS or weight not in instance.path_weights:
-        raise ValueError(f"weight must be one of the instance's path_weights "
-                         f"{instance.path_weights}, got {weight!r}")  # fmt: skip
+        raise ValueError(
+            f"weight must be one of the instance's path_weights "
+            f"{instance.path_weights}, got {weight!r}"
+        )
+    if threshold is None:
+        single = len(instance.thresholds) == 1
+        threshold = instance.thresholds[0] if single else BASELINE_THRESHOLD
     if not np.any(np.isclose(instance.thresholds, threshold)):
-        raise ValueError(f"threshold must be one of the instance's thresholds "
-                         f"{instance.thresholds}, got {threshold!r}")  # fmt: skip
+        raise ValueError(
+            f"threshold must be one of the instance's thresholds "
+            f"{instance.thresholds}, got {threshold!r}"
+        )
     n_paths = instance.max_paths if n_paths is None else n_paths
-    if isinstance(n_paths, bool) or not isinstance(n_paths, int) or not (
-        1 <= n_paths <= instance.max_paths
+    if (
+        isinstance(n_paths, bool)
+        or not isinstance(n_paths, int)
+        or not (1 <= n_paths <= instance.max_paths)
     ):
-        raise ValueError(f"n_paths must be an integer in [1, {instance.max_paths}], got {n_paths!r}")
+        raise ValueError(
+            f"n_paths must be an integer in [1, {instance.max_paths}], got {n_paths!r}"
+        )
     selection = np.full((instance.n_pairs, instance.max_paths), -1, dtype=np.int64)
     for u in range(instance.n_pairs):
         for slot, path in enumerate(instance.paths.shortest[weight][u][:n_paths]):

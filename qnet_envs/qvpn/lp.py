@@ -109,13 +109,13 @@ class LPResult:
             "versions": versions,
             "links": [
                 {
-                    "link": int(l),
-                    "nodes": [int(x) for x in net.link_nodes[l]],
-                    "length_km": float(net.length_km[l]),
-                    "capacity": float(net.capacity[l]),
-                    "use": float(self.link_use[l]),
+                    "link": int(k),
+                    "nodes": [int(x) for x in net.link_nodes[k]],
+                    "length_km": float(net.length_km[k]),
+                    "capacity": float(net.capacity[k]),
+                    "use": float(self.link_use[k]),
                 }
-                for l in range(net.n_links)
+                for k in range(net.n_links)
             ],
         }
 
@@ -251,8 +251,9 @@ def solve_lp(instance: Instance, selection: ArrayLike, *, threads: int = 1) -> L
             shortfall = np.maximum(phase1.x[chosen.size :], 0.0)
     pair_rate = np.bincount(vt.pair[chosen], weights=rate[chosen], minlength=n_pairs)
     lengths, link_idx, g = _gather(vt, chosen)
-    link_use = np.bincount(link_idx, weights=g * np.repeat(rate[chosen], lengths),
-                           minlength=n_links)  # fmt: skip
+    link_use = np.bincount(
+        link_idx, weights=g * np.repeat(rate[chosen], lengths), minlength=n_links
+    )
     return LPResult(
         status=status,
         w_egr=w_egr,
@@ -312,7 +313,9 @@ def check_solution(d: dict[str, Any], *, rtol: float = 1e-6, atol: float = 1e-6)
     optimal = d["status"] == "optimal"
     for u, p in pairs.items():
         if not close(pair_sum[u], p["rate"]):
-            problems.append(f"pair {u}: reported rate {p['rate']} but versions sum to {pair_sum[u]}")
+            problems.append(
+                f"pair {u}: reported rate {p['rate']} but versions sum to {pair_sum[u]}"
+            )
         r_max = math.inf if p["r_max"] is None else p["r_max"]
         if optimal and pair_sum[u] < p["r_min"] * (1.0 - rtol) - atol:
             problems.append(f"pair {u}: rate {pair_sum[u]} below r_min {p['r_min']}")

@@ -106,26 +106,34 @@ def _program(instance: Instance, kept: IntArray) -> tuple[LinearProgram, FloatAr
     # rows: links | pair rate | pair cardinality | linking y - M z <= 0
     row_pair, row_card, row_link = n_links, n_links + n_pairs, n_links + 2 * n_pairs
     col_y = np.arange(n)
-    rows = np.concatenate([link_row, row_pair + pair, row_link + col_y,
-                           row_card + pair, row_link + col_y])  # fmt: skip
+    rows = np.concatenate(
+        [link_row, row_pair + pair, row_link + col_y, row_card + pair, row_link + col_y]
+    )
     cols = np.concatenate([np.repeat(col_y, lengths), col_y, col_y, n + col_y, n + col_y])
-    vals = np.concatenate([
-        g * np.repeat(scale, lengths) / net.capacity[links_used][link_row],
-        scale, np.ones(n), np.ones(n), -big_m,
-    ])  # fmt: skip
+    vals = np.concatenate(
+        [
+            g * np.repeat(scale, lengths) / net.capacity[links_used][link_row],
+            scale,
+            np.ones(n),
+            np.ones(n),
+            -big_m,
+        ]
+    )
     order = np.lexsort((rows, cols))
     rows, cols, vals = rows[order], cols[order], vals[order]
     start = np.zeros(2 * n + 1, dtype=np.int64)
     np.cumsum(np.bincount(cols, minlength=2 * n), out=start[1:])
-    n_rows = row_link + n
+    row_link + n
     program = LinearProgram(
         cost=np.concatenate([vt.coefficient[kept] * scale, np.zeros(n)]),
         col_lower=np.zeros(2 * n),
         col_upper=np.concatenate([big_m, np.ones(n)]),
-        row_lower=np.concatenate([np.full(n_links, -np.inf), r_min, np.full(n_pairs, -np.inf),
-                                  np.full(n, -np.inf)]),  # fmt: skip
-        row_upper=np.concatenate([np.ones(n_links), r_max,
-                                  np.full(n_pairs, float(instance.max_paths)), np.zeros(n)]),
+        row_lower=np.concatenate(
+            [np.full(n_links, -np.inf), r_min, np.full(n_pairs, -np.inf), np.full(n, -np.inf)]
+        ),
+        row_upper=np.concatenate(
+            [np.ones(n_links), r_max, np.full(n_pairs, float(instance.max_paths)), np.zeros(n)]
+        ),
         a_start=start,
         a_index=rows,
         a_value=vals,
@@ -160,7 +168,7 @@ def solve_optimum(
     vt = instance.versions
     rep = dominance_representatives(instance) if reduce else np.arange(vt.n_total)
     kept = np.flatnonzero(rep == np.arange(vt.n_total))
-    program, scale, pair = _program(instance, kept)
+    program, scale, _pair = _program(instance, kept)
     position = np.full(vt.n_total, -1, dtype=np.int64)
     position[kept] = np.arange(kept.size)
     mip_start = None
@@ -172,8 +180,13 @@ def solve_optimum(
             y = np.minimum(x / scale, program.col_upper[: kept.size])
             z = (x > 0.0).astype(np.float64)
             mip_start = np.concatenate([y, z])
-    result = solve(program, time_limit=time_limit, threads=threads, mip_start=mip_start,
-                   mip_rel_gap=mip_rel_gap)  # fmt: skip
+    result = solve(
+        program,
+        time_limit=time_limit,
+        threads=threads,
+        mip_start=mip_start,
+        mip_rel_gap=mip_rel_gap,
+    )
     selection = None
     lp = None
     if result.x is not None and (result.status == "optimal" or result.status in LIMIT_STATUSES):
@@ -197,6 +210,9 @@ def solve_optimum(
         n_versions=vt.n_total,
         n_versions_kept=int(kept.size),
         wall_time_s=time.perf_counter() - started,
-        info={**result.info, "highs_status": result.highs_status,
-              "warm_start": mip_start is not None},  # fmt: skip
+        info={
+            **result.info,
+            "highs_status": result.highs_status,
+            "warm_start": mip_start is not None,
+        },
     )

@@ -13,6 +13,7 @@ is exact because repeaters have degree 2 and are never end points.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -99,7 +100,7 @@ def build_network(instance: Instance) -> Network:
         path = [u, *range(next_node, next_node + segments - 1), v]
         next_node += segments - 1
         chain = []
-        for a, b in zip(path[:-1], path[1:], strict=True):
+        for a, b in itertools.pairwise(path):
             chain.append(len(lengths))
             nodes.append((a, b))
             lengths.append(d / segments)

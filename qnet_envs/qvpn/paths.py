@@ -15,6 +15,7 @@ weight ``w`` in Yen's order (what the shortest-path baselines use).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -58,7 +59,7 @@ def candidate_paths(instance: Instance, network: Network) -> CandidatePaths:
                     index[key] = len(pair_nodes)
                     pair_nodes.append(key)
                     chain: list[int] = []
-                    for a, b in zip(key[:-1], key[1:], strict=True):
+                    for a, b in itertools.pairwise(key):
                         t = graph[a][b]["trunk"]
                         links = network.trunk_links[t]
                         forward = int(network.trunk_nodes[t, 0]) == a

@@ -39,9 +39,23 @@ from qnet_envs.qvpn.paths import PATH_WEIGHTS
 
 #: The 16 link-level thresholds F_th in [0.8, 0.998] (the paper names the range and 0.992).
 DEFAULT_THRESHOLDS: tuple[float, ...] = (
-    0.8, 0.85, 0.9, 0.92, 0.94, 0.95, 0.96, 0.97,
-    0.975, 0.98, 0.985, 0.99, 0.992, 0.994, 0.996, 0.998,
-)  # fmt: skip
+    0.8,
+    0.85,
+    0.9,
+    0.92,
+    0.94,
+    0.95,
+    0.96,
+    0.97,
+    0.975,
+    0.98,
+    0.985,
+    0.99,
+    0.992,
+    0.994,
+    0.996,
+    0.998,
+)
 PROTOCOLS: tuple[str, ...] = ("dejmps", "bbpssw")
 
 
@@ -49,8 +63,15 @@ def _scenario_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "scenarios" / "qvpn"
 
 
-def _real(name: str, value: Any, low: float, high: float, *, low_open: bool = False,
-          high_open: bool = False) -> None:  # fmt: skip
+def _real(
+    name: str,
+    value: Any,
+    low: float,
+    high: float,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> None:
     ok = isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value)
     if ok:
         ok = (value > low if low_open else value >= low) and (
@@ -108,8 +129,18 @@ class Instance:
     generator: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        for name in ("org_weights", "pair_org", "pair_src", "pair_dst", "pair_weight",
-                     "pair_fidelity", "r_min", "r_max", "thresholds", "path_weights"):  # fmt: skip
+        for name in (
+            "org_weights",
+            "pair_org",
+            "pair_src",
+            "pair_dst",
+            "pair_weight",
+            "pair_fidelity",
+            "r_min",
+            "r_max",
+            "thresholds",
+            "path_weights",
+        ):
             value = getattr(self, name)
             if isinstance(value, str) or not isinstance(value, Sequence):
                 raise ValueError(f"{name} must be a sequence, got {type(value).__name__}")
@@ -142,10 +173,15 @@ class Instance:
                 seen.add(frozenset((u, v)))
         if not isinstance(self.engineered, bool):
             raise ValueError(f"engineered must be true or false, got {self.engineered!r}")
-        _real("repeater_spacing_km", self.repeater_spacing_km, 0.0, math.inf,
-              low_open=True, high_open=True)  # fmt: skip
-        _real("repeater_threshold_km", self.repeater_threshold_km, 0.0, math.inf,
-              high_open=True)  # fmt: skip
+        _real(
+            "repeater_spacing_km",
+            self.repeater_spacing_km,
+            0.0,
+            math.inf,
+            low_open=True,
+            high_open=True,
+        )
+        _real("repeater_threshold_km", self.repeater_threshold_km, 0.0, math.inf, high_open=True)
 
     def _validate_physics(self) -> None:
         _real("alpha", self.alpha, 0.0, 0.5, low_open=True, high_open=True)
@@ -155,10 +191,22 @@ class Instance:
                 f"repetition_time must be one of {REPETITION_TIME_MODES}, "
                 f"got {self.repetition_time!r}"
             )
-        _real("repetition_time_s", self.repetition_time_s, 0.0, math.inf,
-              low_open=True, high_open=True)  # fmt: skip
-        _real("repetition_time_per_km_s", self.repetition_time_per_km_s, 0.0, math.inf,
-              low_open=True, high_open=True)  # fmt: skip
+        _real(
+            "repetition_time_s",
+            self.repetition_time_s,
+            0.0,
+            math.inf,
+            low_open=True,
+            high_open=True,
+        )
+        _real(
+            "repetition_time_per_km_s",
+            self.repetition_time_per_km_s,
+            0.0,
+            math.inf,
+            low_open=True,
+            high_open=True,
+        )
         _real("multiplexing", self.multiplexing, 0.0, math.inf, low_open=True, high_open=True)
         _real("swap_success", self.swap_success, 0.0, 1.0, low_open=True)
         _real("gate_fidelity", self.gate_fidelity, 0.0, 1.0)
@@ -192,22 +240,24 @@ class Instance:
             raise ValueError("pairs must list at least one user pair")
         for name in ("pair_src", "pair_dst", "pair_weight", "pair_fidelity", "r_min", "r_max"):
             if len(getattr(self, name)) != n:
-                raise ValueError(f"{name} must have one entry per pair ({n}), got "
-                                 f"{len(getattr(self, name))}")  # fmt: skip
+                raise ValueError(
+                    f"{name} must have one entry per pair ({n}), got {len(getattr(self, name))}"
+                )
         n_nodes = None
         if self.links is not None:
             n_nodes = 1 + max(max(u, v) for u, v, _ in self.links)
         for u in range(n):
             _integer(f"pairs[{u}].org", self.pair_org[u], 0)
             if self.pair_org[u] >= len(self.org_weights):
-                raise ValueError(f"pairs[{u}].org must lie in [0, {len(self.org_weights) - 1}],"
-                                 f" got {self.pair_org[u]}")  # fmt: skip
+                raise ValueError(
+                    f"pairs[{u}].org must lie in [0, {len(self.org_weights) - 1}],"
+                    f" got {self.pair_org[u]}"
+                )
             for end in ("src", "dst"):
                 node = getattr(self, f"pair_{end}")[u]
                 _integer(f"pairs[{u}].{end}", node, 0)
                 if n_nodes is not None and node >= n_nodes:
-                    raise ValueError(f"pairs[{u}].{end} must lie in [0, {n_nodes - 1}], "
-                                     f"got {node}")  # fmt: skip
+                    raise ValueError(f"pairs[{u}].{end} must lie in [0, {n_nodes - 1}], got {node}")
             if self.pair_src[u] == self.pair_dst[u]:
                 raise ValueError(f"pairs[{u}]: src and dst must differ, both {self.pair_src[u]}")
             _real(f"pairs[{u}].weight", self.pair_weight[u], 0.0, math.inf, high_open=True)
@@ -231,8 +281,9 @@ class Instance:
 
         network = build_network(self)
         if network.n_original <= max(max(self.pair_src), max(self.pair_dst)):
-            raise ValueError(f"pairs: end points must be original nodes in [0, "
-                             f"{network.n_original - 1}]")  # fmt: skip
+            raise ValueError(
+                f"pairs: end points must be original nodes in [0, {network.n_original - 1}]"
+            )
         return network
 
     @cached_property
@@ -255,12 +306,20 @@ class Instance:
         """Build an instance from the layout in the module docstring (unknown keys rejected)."""
         if not isinstance(data, Mapping):
             raise ValueError(f"instance data must be a mapping, got {type(data).__name__}")
-        unknown = set(data) - {"name", "description", "organisations", "pairs", "generator",
-                               *_SECTION_KEYS}  # fmt: skip
+        unknown = set(data) - {
+            "name",
+            "description",
+            "organisations",
+            "pairs",
+            "generator",
+            *_SECTION_KEYS,
+        }
         if unknown:
-            raise ValueError(f"unknown top-level keys {sorted(unknown)}; allowed: name, "
-                             f"description, organisations, pairs, generator, "
-                             f"{', '.join(_SECTION_KEYS)}")  # fmt: skip
+            raise ValueError(
+                f"unknown top-level keys {sorted(unknown)}; allowed: name, "
+                f"description, organisations, pairs, generator, "
+                f"{', '.join(_SECTION_KEYS)}"
+            )
         kwargs: dict[str, Any] = {}
         for section, keys in _SECTION_KEYS.items():
             body = data.get(section, {})
@@ -268,8 +327,9 @@ class Instance:
                 raise ValueError(f"[{section}] must be a table")
             bad = set(body) - set(keys)
             if bad:
-                raise ValueError(f"[{section}]: unknown keys {sorted(bad)}; allowed: "
-                                 f"{sorted(keys)}")  # fmt: skip
+                raise ValueError(
+                    f"[{section}]: unknown keys {sorted(bad)}; allowed: {sorted(keys)}"
+                )
             for key, attr in keys.items():
                 if key in body:
                     kwargs[attr] = body[key]
@@ -289,8 +349,9 @@ class Instance:
         pair_keys = {"org", "src", "dst", "weight", "fidelity", "r_min", "r_max"}
         for u, pair in enumerate(pairs):
             if not isinstance(pair, Mapping) or set(pair) != pair_keys:
-                raise ValueError(f"pairs[{u}] must have exactly the keys {sorted(pair_keys)}, "
-                                 f"got {pair!r}")  # fmt: skip
+                raise ValueError(
+                    f"pairs[{u}] must have exactly the keys {sorted(pair_keys)}, got {pair!r}"
+                )
         generator = data.get("generator")
         return cls(
             org_weights=tuple(o["weight"] for o in orgs),
@@ -345,8 +406,10 @@ class Instance:
             path = _scenario_dir() / f"{name_or_path}.toml"
             if not path.exists():
                 shipped = sorted(p.stem for p in _scenario_dir().glob("*.toml"))
-                raise ValueError(f"instance {name_or_path!r} is neither a file nor a shipped "
-                                 f"instance; shipped: {shipped}")  # fmt: skip
+                raise ValueError(
+                    f"instance {name_or_path!r} is neither a file nor a shipped "
+                    f"instance; shipped: {shipped}"
+                )
         try:
             with path.open("rb") as fh:
                 data = tomllib.load(fh)
@@ -362,19 +425,33 @@ class Instance:
 
 #: TOML section -> {key: Instance attribute}.
 _SECTION_KEYS: dict[str, dict[str, str]] = {
-    "network": {"topology": "topology", "links": "links", "engineered": "engineered",
-                "repeater_spacing_km": "repeater_spacing_km",
-                "repeater_threshold_km": "repeater_threshold_km"},
-    "link": {"alpha": "alpha", "attenuation_db_per_km": "attenuation_db_per_km",
-             "multiplexing": "multiplexing", "repetition_time": "repetition_time",
-             "repetition_time_s": "repetition_time_s",
-             "repetition_time_per_km_s": "repetition_time_per_km_s"},
-    "swap": {"success": "swap_success", "gate_fidelity": "gate_fidelity",
-             "measurement_fidelity": "measurement_fidelity"},
-    "distillation": {"protocol": "protocol", "thresholds": "thresholds",
-                     "max_rounds": "max_rounds"},
+    "network": {
+        "topology": "topology",
+        "links": "links",
+        "engineered": "engineered",
+        "repeater_spacing_km": "repeater_spacing_km",
+        "repeater_threshold_km": "repeater_threshold_km",
+    },
+    "link": {
+        "alpha": "alpha",
+        "attenuation_db_per_km": "attenuation_db_per_km",
+        "multiplexing": "multiplexing",
+        "repetition_time": "repetition_time",
+        "repetition_time_s": "repetition_time_s",
+        "repetition_time_per_km_s": "repetition_time_per_km_s",
+    },
+    "swap": {
+        "success": "swap_success",
+        "gate_fidelity": "gate_fidelity",
+        "measurement_fidelity": "measurement_fidelity",
+    },
+    "distillation": {
+        "protocol": "protocol",
+        "thresholds": "thresholds",
+        "max_rounds": "max_rounds",
+    },
     "paths": {"k": "k_paths", "weights": "path_weights", "max_paths": "max_paths"},
-}  # fmt: skip
+}
 
 
 def _toml_value(value: Any) -> str:

@@ -291,9 +291,7 @@ def solve(
         bound = objective if status == "optimal" else float("nan")
         gap = 0.0 if status == "optimal" else float("inf")
         duals = (
-            np.asarray(h.getSolution().row_dual, dtype=np.float64)
-            if status == "optimal"
-            else None
+            np.asarray(h.getSolution().row_dual, dtype=np.float64) if status == "optimal" else None
         )
     if status in ("infeasible", "unbounded", "infeasible_or_unbounded", "error"):
         x, objective = None, float("nan")
