@@ -14,7 +14,9 @@ Infeasibility is a result, not an exception: the LP is re-solved *elastically* (
 with no selected version and ``R_min > 0`` is short by its whole ``R_min``.
 
 ``link_price`` is the dual of each link row: W-EGR gained per extra pair/s of capacity
-(>= 0; 0 for links no selected version uses and for infeasible results).
+(>= 0; 0 for links no selected version uses and for infeasible results). The links of one
+repeater chain share one row (their rows are identical, :class:`CompactRows`), so each of
+them reports that row's price: extra capacity helps only when added to the whole chain.
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ from qnet_envs.solvers import LinearProgram, solve
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+
+#: HiGHS options of the rate LP: presolve costs more than it saves on these small models
+#: (measured: about half the solve time on the default instance).
+_LP_OPTIONS = {"presolve": "off"}
 
 #: Format tag of :meth:`LPResult.to_dict`.
 SOLUTION_FORMAT = "qnet_envs.qvpn.lp_solution/1"
@@ -149,6 +155,53 @@ def selection_to_global(instance: Instance, selection: ArrayLike) -> IntArray:
     return np.unique((sel + vt.pair_offsets[:-1, None])[used])
 
 
+@dataclass(frozen=True)
+class CompactRows:
+    """The per-link ``g`` CSR restricted to one representative link per group of identical rows.
+
+    The links of one repeater chain (one trunk) have equal capacity, and every version uses all
+    of them with equal ``g`` (all links share one raw fidelity), so their capacity rows are the
+    same row; the LP keeps the chain's first link (``group[l]`` is the representative of link
+    ``l``). A chain whose capacities or ``g`` differ is not merged (checked, not assumed).
+    """
+
+    link_indptr: IntArray  # (n_versions + 1,)
+    link_index: IntArray  # (nnz_compact,)
+    link_g: FloatArray  # (nnz_compact,)
+    group: IntArray  # (n_links,) representative link of each link
+
+
+def compact_rows(instance: Instance) -> CompactRows:
+    """Build :class:`CompactRows` for ``instance`` (cached as ``instance.lp_rows``)."""
+    vt, net = instance.versions, instance.network
+    group = np.arange(net.n_links)
+    for chain in net.trunk_links:
+        links = np.asarray(chain)
+        if links.size > 1 and np.allclose(
+            net.capacity[links], net.capacity[links[0]], rtol=1e-12, atol=0.0
+        ):
+            group[links] = links[0]
+    rep = group[vt.link_index]
+    keep = rep == vt.link_index
+    # every version's g must be equal over the links a representative stands for
+    version_of = np.repeat(np.arange(vt.n_total), np.diff(vt.link_indptr))
+    key = version_of * net.n_links + vt.link_index
+    lookup = dict(zip(key[keep].tolist(), vt.link_g[keep].tolist(), strict=True))
+    rep_key = version_of * net.n_links + rep
+    rep_g = np.array([lookup.get(k, np.nan) for k in rep_key.tolist()])
+    bad = ~np.isclose(rep_g, vt.link_g, rtol=1e-12, atol=0.0)
+    if np.any(bad):  # unmerge every link whose row would differ from its representative's
+        group[np.unique(vt.link_index[bad])] = np.unique(vt.link_index[bad])
+        group[np.unique(rep[bad])] = np.unique(rep[bad])
+        rep = group[vt.link_index]
+        keep = rep == vt.link_index
+    indptr = np.zeros(vt.n_total + 1, dtype=np.int64)
+    np.cumsum(np.bincount(version_of[keep], minlength=vt.n_total), out=indptr[1:])
+    return CompactRows(
+        link_indptr=indptr, link_index=vt.link_index[keep], link_g=vt.link_g[keep], group=group
+    )
+
+
 def _gather(vt: Any, chosen: IntArray) -> tuple[IntArray, IntArray, FloatArray]:
     """CSR rows ``chosen`` of the per-link g: (lengths, link indices, g values)."""
     starts, ends = vt.link_indptr[chosen], vt.link_indptr[chosen + 1]
@@ -174,7 +227,7 @@ def rate_program(
     """
     vt, net = instance.versions, instance.network
     n_pairs = instance.n_pairs
-    lengths, link_idx, g = _gather(vt, chosen)
+    lengths, link_idx, g = _gather(instance.lp_rows, chosen)
     links_used, link_row = np.unique(link_idx, return_inverse=True)
     n_link_rows = links_used.size
     n_x = chosen.size
@@ -230,7 +283,7 @@ def solve_lp(instance: Instance, selection: ArrayLike, *, threads: int = 1) -> L
     vt, net = instance.versions, instance.network
     chosen = selection_to_global(instance, selection)
     program, links_used, scale = rate_program(instance, chosen)
-    result = solve(program, threads=threads)
+    result = solve(program, threads=threads, options=_LP_OPTIONS)
     n_pairs, n_links = instance.n_pairs, net.n_links
     rate = np.zeros(vt.n_total)
     shortfall = np.zeros(n_pairs)
@@ -241,10 +294,14 @@ def solve_lp(instance: Instance, selection: ArrayLike, *, threads: int = 1) -> L
         assert result.x is not None and result.row_duals is not None
         rate[chosen] = np.clip(result.x, 0.0, 1.0) * scale
         w_egr = float(result.objective)
-        price[links_used] = np.abs(result.row_duals[: links_used.size]) / net.capacity[links_used]
+        row_price = np.abs(result.row_duals[: links_used.size]) / net.capacity[links_used]
+        position = np.full(n_links, -1)
+        position[links_used] = np.arange(links_used.size)
+        rep = position[instance.lp_rows.group]
+        price = np.where(rep >= 0, row_price[np.maximum(rep, 0)], 0.0)
     elif status in ("infeasible", "infeasible_or_unbounded"):
         elastic, _, _ = rate_program(instance, chosen, elastic=True)
-        phase1 = solve(elastic, threads=threads)
+        phase1 = solve(elastic, threads=threads, options=_LP_OPTIONS)
         status = "infeasible"
         if phase1.x is not None:
             rate[chosen] = np.clip(phase1.x[: chosen.size], 0.0, 1.0) * scale

@@ -95,7 +95,7 @@ def dominance_representatives(instance: Instance) -> IntArray:
 def _program(instance: Instance, kept: IntArray) -> tuple[LinearProgram, FloatArray, IntArray]:
     vt, net = instance.versions, instance.network
     n_pairs, n = instance.n_pairs, kept.size
-    lengths, links, g = _gather(vt, kept)
+    lengths, links, g = _gather(instance.lp_rows, kept)
     links_used, link_row = np.unique(links, return_inverse=True)
     n_links = links_used.size
     scale = vt.bottleneck_capacity[kept]

@@ -300,6 +300,13 @@ class Instance:
 
         return build_versions(self, self.network, self.paths)
 
+    @cached_property
+    def lp_rows(self):  # -> qnet_envs.qvpn.lp.CompactRows
+        """The version table's link CSR with duplicate repeater-chain rows merged (LP use)."""
+        from qnet_envs.qvpn.lp import compact_rows
+
+        return compact_rows(self)
+
     # -- dict / TOML ----------------------------------------------------------------------------
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Instance:

@@ -174,3 +174,25 @@ def test_shortest_path_selection(tiny: Instance) -> None:
         shortest_path_selection(tiny, "hop", threshold=0.5)
     with pytest.raises(ValueError, match="weight"):
         shortest_path_selection(tiny, "egr")
+
+
+def test_import_is_light() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, qnet_envs.qvpn; "
+        "print(sorted(m for m in ('networkx', 'highspy', 'torch', 'matplotlib', 'qutip') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_instance_pickles_with_its_derived_data(tiny: Instance) -> None:
+    import pickle
+
+    tiny.versions  # noqa: B018 - computes the cached table
+    clone = pickle.loads(pickle.dumps(tiny))
+    assert clone == tiny
+    np.testing.assert_array_equal(clone.versions.link_g, tiny.versions.link_g)
