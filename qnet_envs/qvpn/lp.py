@@ -298,7 +298,8 @@ def solve_lp(instance: Instance, selection: ArrayLike, *, threads: int = 1) -> L
         position = np.full(n_links, -1)
         position[links_used] = np.arange(links_used.size)
         rep = position[instance.lp_rows.group]
-        price = np.where(rep >= 0, row_price[np.maximum(rep, 0)], 0.0)
+        if links_used.size:
+            price = np.where(rep >= 0, row_price[np.maximum(rep, 0)], 0.0)
     elif status in ("infeasible", "infeasible_or_unbounded"):
         elastic, _, _ = rate_program(instance, chosen, elastic=True)
         phase1 = solve(elastic, threads=threads, options=_LP_OPTIONS)

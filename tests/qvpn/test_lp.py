@@ -103,6 +103,18 @@ def test_pair_without_version_is_short_by_its_minimum(tiny: Instance) -> None:
     assert 2 in r.short_pairs
 
 
+def test_empty_selection(tiny: Instance) -> None:
+    empty = np.full((3, 2), -1)
+    r = solve_lp(tiny, empty)
+    assert r.status == "infeasible"
+    np.testing.assert_allclose(r.shortfall, tiny.r_min)
+    assert check_solution(r.to_dict()) == []
+    free = replace(tiny, r_min=(0.0,) * 3)
+    r = solve_lp(free, empty)
+    assert r.status == "optimal" and r.w_egr == 0.0
+    assert np.all(r.link_price == 0.0) and check_solution(r.to_dict()) == []
+
+
 def test_selection_validation_and_repeats(tiny: Instance) -> None:
     with pytest.raises(ValueError, match=r"selection\[1, 0\].*pair 1 slot 0"):
         solve_lp(tiny, np.array([[0, 1], [9, -1], [0, -1]]))

@@ -108,3 +108,19 @@ def test_optimum_dominates_baselines_with_warm_start(per_km: Instance) -> None:
     assert r.lp is not None and r.lp.w_egr == pytest.approx(r.objective, rel=1e-6)
     for weight in ("hop", "egr2"):
         assert r.objective >= solve_lp(per_km, shortest_path_selection(per_km, weight)).w_egr
+
+
+@requires_surfnet
+def test_sec4e_unusable_pairs_are_reported_and_served_zero() -> None:
+    inst = Instance.load("sec4e")
+    vt = inst.versions
+    dead = vt.unusable_pairs()
+    assert dead, "F_u up to 0.96 with end-to-end distillation only leaves some pairs unusable"
+    assert all(vt.n_versions(u) == 0 for u in dead)
+    assert {u for u, *_ in vt.unusable} >= set(dead)
+    sel = shortest_path_selection(inst, "hop")
+    assert np.all(sel[dead] == -1)
+    r = solve_lp(inst, sel)
+    assert r.status == "optimal" and np.all(r.pair_rate[dead] == 0.0)
+    opt = solve_optimum(inst, 60.0, start=sel)
+    assert opt.status == "optimal" and opt.objective >= r.w_egr * (1 - 1e-9)
