@@ -150,6 +150,7 @@ class Instance:
         self._validate_network()
         self._validate_physics()
         self._validate_workload()
+        self._validate_end_points()
 
     # -- validation ---------------------------------------------------------------------------
     def _validate_network(self) -> None:
@@ -279,12 +280,16 @@ class Instance:
         """Physical network (:class:`qnet_envs.qvpn.network.Network`)."""
         from qnet_envs.qvpn.network import build_network
 
-        network = build_network(self)
-        if network.n_original <= max(max(self.pair_src), max(self.pair_dst)):
-            raise ValueError(
-                f"pairs: end points must be original nodes in [0, {network.n_original - 1}]"
-            )
-        return network
+        return build_network(self)
+
+    def _validate_end_points(self) -> None:
+        """End points must be original nodes (never repeaters); builds the network once."""
+        n = self.network.n_original
+        for u in range(self.n_pairs):
+            for end in ("src", "dst"):
+                node = getattr(self, f"pair_{end}")[u]
+                if node >= n:
+                    raise ValueError(f"pairs[{u}].{end} must lie in [0, {n - 1}], got {node}")
 
     @cached_property
     def paths(self):  # -> CandidatePaths

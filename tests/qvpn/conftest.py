@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from qnet_envs.qvpn import Instance
@@ -12,19 +9,14 @@ from qnet_envs.qvpn.workload import tiny_instance
 
 
 def _surfnet_available() -> bool:
-    from qnet_envs.topology import data_search_path
+    """Whether ``qnet_envs.topology.load("Surfnet")`` finds its data (``QNET_ENVS_DATA``)."""
+    from qnet_envs.topology import load
 
-    if "QNET_ENVS_DATA" not in os.environ:
-        shared = Path(__file__).resolve().parents[3] / "shared" / "data"
-        if shared.exists():
-            os.environ["QNET_ENVS_DATA"] = str(shared)
     try:
-        from qnet_envs.topology import load
-
         load("Surfnet")
     except (ValueError, OSError):
         return False
-    return bool(data_search_path()) or True
+    return True
 
 
 requires_surfnet = pytest.mark.skipif(not _surfnet_available(), reason="SURFnet GML not found")

@@ -196,3 +196,11 @@ def test_instance_pickles_with_its_derived_data(tiny: Instance) -> None:
     clone = pickle.loads(pickle.dumps(tiny))
     assert clone == tiny
     np.testing.assert_array_equal(clone.versions.link_g, tiny.versions.link_g)
+
+
+@requires_surfnet
+def test_named_topology_end_points_checked_at_construction(default: Instance) -> None:
+    with pytest.raises(ValueError, match=r"pairs\[0\].src must lie in \[0, 49\], got 60"):
+        replace(default, pair_src=(60, *default.pair_src[1:]))
+    with pytest.raises(ValueError):
+        replace(default, topology="NoSuchNetwork")
