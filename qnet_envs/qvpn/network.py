@@ -24,6 +24,8 @@ from numpy.typing import NDArray
 from qnet_envs.qvpn.links import link_parameters
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from qnet_envs.qvpn.problem import Instance
 
 FloatArray = NDArray[np.float64]
@@ -52,7 +54,7 @@ class Network:
     def n_links(self) -> int:
         return int(self.length_km.shape[0])
 
-    def trunk_graph(self):  # -> networkx.Graph
+    def trunk_graph(self) -> nx.Graph:
         """The original graph with per-trunk ``hop``, ``egr`` (sum 1/c) and ``egr2`` (sum 1/c^2)."""
         import networkx as nx
 

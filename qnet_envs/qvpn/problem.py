@@ -32,10 +32,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qnet_envs.qvpn.links import REPETITION_TIME_MODES
 from qnet_envs.qvpn.paths import PATH_WEIGHTS
+
+if TYPE_CHECKING:
+    from qnet_envs.qvpn.lp import CompactRows
+    from qnet_envs.qvpn.network import Network
+    from qnet_envs.qvpn.paths import CandidatePaths
+    from qnet_envs.qvpn.versions import VersionTable
 
 #: The 16 link-level thresholds F_th in [0.8, 0.998] (the paper names the range and 0.992).
 DEFAULT_THRESHOLDS: tuple[float, ...] = (
@@ -276,7 +282,7 @@ class Instance:
         return len(self.org_weights)
 
     @cached_property
-    def network(self):  # -> Network
+    def network(self) -> Network:
         """Physical network (:class:`qnet_envs.qvpn.network.Network`)."""
         from qnet_envs.qvpn.network import build_network
 
@@ -292,21 +298,21 @@ class Instance:
                     raise ValueError(f"pairs[{u}].{end} must lie in [0, {n - 1}], got {node}")
 
     @cached_property
-    def paths(self):  # -> CandidatePaths
+    def paths(self) -> CandidatePaths:
         """Candidate paths (:class:`qnet_envs.qvpn.paths.CandidatePaths`)."""
         from qnet_envs.qvpn.paths import candidate_paths
 
         return candidate_paths(self, self.network)
 
     @cached_property
-    def versions(self):  # -> VersionTable
+    def versions(self) -> VersionTable:
         """All usable path versions (:class:`qnet_envs.qvpn.versions.VersionTable`)."""
         from qnet_envs.qvpn.versions import build_versions
 
         return build_versions(self, self.network, self.paths)
 
     @cached_property
-    def lp_rows(self):  # -> qnet_envs.qvpn.lp.CompactRows
+    def lp_rows(self) -> CompactRows:
         """The version table's link CSR with duplicate repeater-chain rows merged (LP use)."""
         from qnet_envs.qvpn.lp import compact_rows
 

@@ -74,6 +74,11 @@ class VersionTable:
     def n_total(self) -> int:
         return int(self.pair.shape[0])
 
+    @property
+    def counts(self) -> IntArray:
+        """``(n_pairs,)`` number of usable versions of each pair."""
+        return np.diff(self.pair_offsets)
+
     def n_versions(self, pair: int) -> int:
         """Number of usable versions of ``pair`` (0: the pair is unusable)."""
         return int(self.pair_offsets[pair + 1] - self.pair_offsets[pair])

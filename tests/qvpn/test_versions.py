@@ -121,6 +121,7 @@ def test_version_table_layout(tiny: Instance) -> None:
         rows = slice(vt.pair_offsets[u], vt.pair_offsets[u + 1])
         assert np.all(vt.pair[rows] == u)
     assert vt.link_indptr[-1] == vt.link_index.size == vt.link_g.size
+    assert [vt.n_versions(u) for u in range(vt.n_pairs)] == vt.counts.tolist()
     assert np.all(vt.link_g >= 1.0)
 
 
