@@ -44,10 +44,11 @@ IntArray = NDArray[np.int64]
 class OptimumResult:
     """Outcome of :func:`solve_optimum`.
 
-    ``objective`` is the best W-EGR found (NaN without an incumbent), ``bound`` the proven upper
-    bound, ``gap = (bound - objective) / objective``; ``selection`` the incumbent's versions
-    (``(n_pairs, max_paths)`` local indices, -1 padded; ``None`` without an incumbent) and
-    ``lp`` the rate LP re-solved on it (its ``w_egr`` is at least ``objective``).
+    ``selection`` is the incumbent's versions (``(n_pairs, max_paths)`` local indices, -1
+    padded; ``None`` without an incumbent) and ``lp`` the rate LP re-solved on them;
+    ``objective`` is the better of the incumbent's W-EGR and ``lp.w_egr`` (they agree at
+    optimality; NaN without an incumbent), ``bound`` the proven upper bound and
+    ``gap = (bound - objective) / objective`` (``inf`` when no bound is proven yet).
     """
 
     status: str
@@ -200,11 +201,17 @@ def solve_optimum(
             fill[u] += 1
         lp = solve_lp(instance, selection, threads=threads)
     objective = result.objective if result.x is not None else float("nan")
+    gap = float(result.gap)
+    if lp is not None and lp.feasible and lp.w_egr > objective:
+        # Re-solving the rates on the incumbent's versions can only help; under a time limit
+        # it often does (the incumbent's rates need not be optimal for its own versions).
+        objective = lp.w_egr
+        gap = (result.bound - objective) / max(abs(objective), 1e-12)
     return OptimumResult(
         status=result.status,
         objective=float(objective),
         bound=float(result.bound),
-        gap=float(result.gap),
+        gap=float(max(gap, 0.0)),
         selection=selection,
         lp=lp,
         n_versions=vt.n_total,

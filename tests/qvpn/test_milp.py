@@ -124,3 +124,16 @@ def test_sec4e_unusable_pairs_are_reported_and_served_zero() -> None:
     assert r.status == "optimal" and np.all(r.pair_rate[dead] == 0.0)
     opt = solve_optimum(inst, 60.0, start=sel)
     assert opt.status == "optimal" and opt.objective >= r.w_egr * (1 - 1e-9)
+
+
+@requires_surfnet
+def test_time_limit_returns_incumbent_and_bound(per_km: Instance) -> None:
+    start = shortest_path_selection(per_km, "egr")
+    base = solve_lp(per_km, start).w_egr
+    r = solve_optimum(per_km, 0.05, start=start)
+    assert r.status in ("time_limit", "optimal")
+    assert r.selection is not None and r.lp is not None and r.lp.feasible
+    assert r.objective >= base * (1 - 1e-9)
+    assert r.objective == pytest.approx(max(r.lp.w_egr, r.objective))
+    assert r.bound >= r.objective * (1 - 1e-9)
+    assert r.gap >= 0.0
