@@ -1,0 +1,72 @@
+"""Shortest-path selections: the paper's hop, 1/EGR and 1/EGR^2 baselines.
+
+For weight ``w``, pair ``u`` takes its first ``n_paths`` (default ``instance.max_paths``)
+candidate paths in Yen's order under ``w``, each with link-level threshold ``threshold``
+(0.992 in the paper). A path whose version at that threshold is unusable (no distillation
+reaches ``F_u``) leaves its slot empty (``-1``); a pair left with no version then makes the LP
+infeasible, which is how the paper's baselines score 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+from qnet_envs.qvpn.paths import PATH_WEIGHTS
+from qnet_envs.qvpn.problem import Instance
+
+#: Link-level threshold of the paper's baselines.
+BASELINE_THRESHOLD = 0.992
+
+
+def version_lookup(instance: Instance, pair: int, path: int, threshold: float) -> int:
+    """Local index of ``pair``'s version (``path``, ``threshold``), or -1 when unusable."""
+    vt = instance.versions
+    s, e = vt.pair_offsets[pair], vt.pair_offsets[pair + 1]
+    hit = np.flatnonzero((vt.path[s:e] == path) & np.isclose(vt.threshold[s:e], threshold))
+    return int(hit[0]) if hit.size else -1
+
+
+def shortest_path_selection(
+    instance: Instance,
+    weight: str = "hop",
+    *,
+    threshold: float | None = None,
+    n_paths: int | None = None,
+) -> NDArray[np.int64]:
+    """The ``(n_pairs, max_paths)`` selection of the shortest-path baseline under ``weight``.
+
+    ``threshold=None`` takes 0.992 (:data:`BASELINE_THRESHOLD`), or the instance's only
+    threshold when it has one (Sec. IV-E: end-to-end distillation only).
+
+    Raises:
+        ValueError: ``weight`` not among ``instance.path_weights``, ``threshold`` not among
+            ``instance.thresholds``, or ``n_paths`` outside ``[1, max_paths]``.
+    """
+    if weight not in PATH_WEIGHTS or weight not in instance.path_weights:
+        raise ValueError(
+            f"weight must be one of the instance's path_weights "
+            f"{instance.path_weights}, got {weight!r}"
+        )
+    if threshold is None:
+        single = len(instance.thresholds) == 1
+        threshold = instance.thresholds[0] if single else BASELINE_THRESHOLD
+    if not np.any(np.isclose(instance.thresholds, threshold)):
+        raise ValueError(
+            f"threshold must be one of the instance's thresholds "
+            f"{instance.thresholds}, got {threshold!r}"
+        )
+    n_paths = instance.max_paths if n_paths is None else n_paths
+    if (
+        isinstance(n_paths, bool)
+        or not isinstance(n_paths, int)
+        or not (1 <= n_paths <= instance.max_paths)
+    ):
+        raise ValueError(
+            f"n_paths must be an integer in [1, {instance.max_paths}], got {n_paths!r}"
+        )
+    selection = np.full((instance.n_pairs, instance.max_paths), -1, dtype=np.int64)
+    for u in range(instance.n_pairs):
+        for slot, path in enumerate(instance.paths.shortest[weight][u][:n_paths]):
+            selection[u, slot] = version_lookup(instance, u, path, threshold)
+    return selection
