@@ -32,7 +32,9 @@ GYMNASIUM_ENVS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 #: PettingZoo parallel envs: name -> module exporting ``parallel_env``.
-PARALLEL_ENVS: dict[str, str] = {}
+PARALLEL_ENVS: dict[str, str] = {
+    "qvpn_v0": "qnet_envs.qvpn.env",
+}
 
 
 def register_envs() -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from qnet_envs import resources
-from qnet_envs.registration import GYMNASIUM_ENVS
+from qnet_envs.registration import GYMNASIUM_ENVS, PARALLEL_ENVS
 from qnet_envs.topology import load
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,6 +29,7 @@ IGNORED += (".pytest_cache", ".ruff_cache", ".hypothesis", "*.pyc")
 # Run inside the fresh environment. Every family with a scenarios/<family>/ folder needs a loader
 # here: add one line to LOADERS when a family ships scenario files.
 CHECK = r"""
+import importlib
 import importlib.util
 import json
 import tomllib
@@ -37,7 +38,7 @@ import gymnasium as gym
 
 import qnet_envs
 from qnet_envs import resources
-from qnet_envs.registration import GYMNASIUM_ENVS, NAMESPACE
+from qnet_envs.registration import GYMNASIUM_ENVS, NAMESPACE, PARALLEL_ENVS
 from qnet_envs.topology import load
 
 
@@ -51,13 +52,21 @@ def load_routing(name):
     return [type(scenario).__name__, scenario.name]
 
 
-LOADERS = {"routing": load_routing}
+def load_qvpn(name):
+    from qnet_envs.qvpn import Instance
+
+    instance = Instance.load(name)
+    return ["Instance", instance.name, instance.n_pairs, instance.versions.n_total]
+
+
+LOADERS = {"routing": load_routing, "qvpn": load_qvpn}
 
 report = {
     "package": qnet_envs.__file__,
     "scenarios_root": str(resources.scenarios_root()),
     "torch_installed": importlib.util.find_spec("torch") is not None,
     "envs": {},
+    "parallel_envs": {},
     "scenarios": {},
     "topologies": {},
 }
@@ -74,6 +83,14 @@ for name in GYMNASIUM_ENVS:
             env.reset()
     env.close()
     report["envs"][name] = [steps, episodes]
+for name, module_name in PARALLEL_ENVS.items():
+    env = importlib.import_module(module_name).parallel_env()
+    env.reset(seed=0)
+    rounds = 0
+    while env.agents and rounds < 30:
+        env.step({agent: env.action_space(agent).sample() for agent in env.agents})
+        rounds += 1
+    report["parallel_envs"][name] = [rounds, len(env.possible_agents)]
 for family in resources.scenario_families():
     if family not in LOADERS:
         raise SystemExit(f"tests/test_wheel.py: add a loader for scenario family {family!r}")
@@ -130,6 +147,9 @@ def test_wheel_installs_and_works_outside_the_checkout(tmp_path):
 
     assert set(report["envs"]) == set(GYMNASIUM_ENVS)
     assert all(steps == 30 for steps, _ in report["envs"].values())
+
+    assert set(report["parallel_envs"]) == set(PARALLEL_ENVS)
+    assert all(rounds >= 1 for rounds, _ in report["parallel_envs"].values())
 
     assert sorted(report["scenarios"]) == resources.scenario_families()
     for family, loaded in report["scenarios"].items():

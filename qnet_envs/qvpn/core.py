@@ -27,6 +27,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qnet_envs.qvpn.lp import LPResult, rate_program, solve_lp
+from qnet_envs.qvpn.milp import dominance_representatives
 from qnet_envs.qvpn.problem import Instance
 from qnet_envs.solvers import solve
 
@@ -79,7 +80,7 @@ class Layout:
     org_pairs: tuple[IntArray, ...]  # (n_orgs,) pairs of each organisation, ascending
     max_pairs: int  # pairs of the largest organisation: observations and actions pad to it
     max_versions: int  # largest n_versions(u): a slot chooses among max_versions + 1 values
-    version_index: IntArray  # (n_pairs, max_versions) global version, -1 for padding
+    version_index: IntArray  # (n_pairs, max_versions) global version offered, -1 for padding
     static_versions: FloatArray  # (n_pairs, max_versions, 8) the static VERSION_FEATURES
     static_pairs: FloatArray  # (n_pairs, 8) the static PAIR_FEATURES
     rate_scale: float  # pairs/s
@@ -113,21 +114,34 @@ class Layout:
         )
 
     @classmethod
-    def compile(cls, instance: Instance, rounds: int) -> Layout:
-        """Tabulate the static shapes and features of ``instance`` (solves one LP: the bound)."""
+    def compile(cls, instance: Instance, rounds: int, prune_dominated: bool = True) -> Layout:
+        """Tabulate the static shapes and features of ``instance`` (solves one LP: the bound).
+
+        ``prune_dominated`` offers only the versions that no other version of the same pair
+        dominates (a version is dominated when another has at least its LP coefficient and at
+        most its ``g`` on every link; :func:`qnet_envs.qvpn.milp.dominance_representatives`).
+        The reduction is exact: swapping a dominated version for its dominator keeps every
+        rate feasible and the W-EGR at least as high, so the best selection is unchanged.
+        """
         if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
             raise ValueError(f"rounds must be an integer >= 1, got {rounds!r}")
+        if not isinstance(prune_dominated, bool):
+            raise ValueError(f"prune_dominated must be True or False, got {prune_dominated!r}")
         vt = instance.versions
         n_pairs = instance.n_pairs
-        counts = np.diff(vt.pair_offsets)
         if vt.n_total == 0:
             raise ValueError(f"instance {instance.name!r}: no pair has a usable path version")
+        offered = np.arange(vt.n_total)
+        if prune_dominated:
+            offered = offered[dominance_representatives(instance) == offered]
+        counts = np.bincount(vt.pair[offered], minlength=n_pairs)
         pair_org = np.asarray(instance.pair_org, dtype=np.int64)
         org_pairs = tuple(np.flatnonzero(pair_org == k) for k in range(instance.n_orgs))
         max_versions = int(counts.max())
         local = np.arange(max_versions)
         valid = local[None, :] < counts[:, None]
-        index = np.where(valid, vt.pair_offsets[:-1, None] + local[None, :], -1)
+        index = np.full((n_pairs, max_versions), -1, dtype=np.int64)
+        index[valid] = offered  # offered is sorted by pair, so rows fill in order
         rate_scale = float(vt.bottleneck_capacity.max())
         reward_scale = _upper_bound(instance)
         max_hops = float(vt.hops.max())
@@ -209,19 +223,22 @@ class Round(NamedTuple):
 
 
 def decode(layout: Layout, actions: list[IntArray]) -> tuple[IntArray, IntArray]:
-    """Selection ``(n_pairs, max_paths)`` and invalid-slot counts from one action per org."""
+    """Selection ``(n_pairs, max_paths)`` (the LP's local versions) and invalid-slot counts
+    from one action per organisation."""
     instance = layout.instance
     paths = instance.max_paths
-    counts = np.diff(instance.versions.pair_offsets)
+    offsets = instance.versions.pair_offsets
     selection = np.full((instance.n_pairs, paths), -1, dtype=np.int64)
     invalid = np.zeros(layout.n_orgs, dtype=np.int64)
     for org, (pairs, action) in enumerate(zip(layout.org_pairs, actions, strict=True)):
         grid = np.asarray(action, dtype=np.int64).reshape(layout.max_pairs, paths)
         real, padding = grid[: pairs.size], grid[pairs.size :]
-        named = real - 1
-        ok = (named >= 0) & (named < counts[pairs, None])
+        offered = layout.version_index[pairs]  # (n_k, max_versions)
+        named = np.clip(real - 1, 0, layout.max_versions - 1)
+        version = np.take_along_axis(offered, named, axis=1)
+        ok = (real >= 1) & (real <= layout.max_versions) & (version >= 0)
         invalid[org] = int(np.count_nonzero((real != 0) & ~ok) + np.count_nonzero(padding))
-        selection[pairs] = np.where(ok, named, -1)
+        selection[pairs] = np.where(ok, version - offsets[pairs, None], -1)
     return selection, invalid
 
 

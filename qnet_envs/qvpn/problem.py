@@ -34,6 +34,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qnet_envs import resources
 from qnet_envs.qvpn.links import REPETITION_TIME_MODES
 from qnet_envs.qvpn.paths import PATH_WEIGHTS
 
@@ -63,10 +64,6 @@ DEFAULT_THRESHOLDS: tuple[float, ...] = (
     0.998,
 )
 PROTOCOLS: tuple[str, ...] = ("dejmps", "bbpssw")
-
-
-def _scenario_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "scenarios" / "qvpn"
 
 
 def _real(
@@ -421,13 +418,7 @@ class Instance:
         """Load a TOML instance from a path, or by name from the shipped ``scenarios/qvpn``."""
         path = Path(name_or_path)
         if not path.suffix and not path.exists():
-            path = _scenario_dir() / f"{name_or_path}.toml"
-            if not path.exists():
-                shipped = sorted(p.stem for p in _scenario_dir().glob("*.toml"))
-                raise ValueError(
-                    f"instance {name_or_path!r} is neither a file nor a shipped "
-                    f"instance; shipped: {shipped}"
-                )
+            path = resources.scenario_file("qvpn", str(name_or_path))
         try:
             with path.open("rb") as fh:
                 data = tomllib.load(fh)

@@ -220,9 +220,9 @@ def write_shipped(directory: str | None = None) -> list[str]:
     """Write :func:`shipped_instances` as TOML into ``directory`` (default: the shipped folder)."""
     from pathlib import Path
 
-    from qnet_envs.qvpn.problem import _scenario_dir
+    from qnet_envs import resources
 
-    folder = Path(directory) if directory is not None else _scenario_dir()
+    folder = Path(directory) if directory is not None else resources.scenario_dir("qvpn")
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, instance in shipped_instances().items():

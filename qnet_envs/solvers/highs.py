@@ -30,6 +30,8 @@ bound. ``row_duals`` are given for LPs solved to optimality only.
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -201,6 +203,27 @@ def _empty_model(lp: LinearProgram, started: float) -> SolveResult:
     )
 
 
+_BANNER_SHOWN = False
+
+
+def _new_highs(highspy: Any) -> Any:
+    """A ``Highs`` object; the first one of a process is made with file descriptor 1 sent to
+    ``/dev/null``, since HiGHS prints its copyright banner from C before any option is set."""
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        return highspy.Highs()
+    _BANNER_SHOWN = True
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as sink:
+            os.dup2(sink.fileno(), 1)
+            return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def solve(
     lp: LinearProgram,
     *,
@@ -235,7 +258,7 @@ def solve(
         raise ValueError(f"threads must be an integer >= 1, got {threads!r}")
     if lp.n_cols == 0:
         return _empty_model(lp, started)
-    h = highspy.Highs()
+    h = _new_highs(highspy)
     h.setOptionValue("output_flag", False)
     h.setOptionValue("threads", threads)
     if time_limit is not None:

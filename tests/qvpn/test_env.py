@@ -45,17 +45,22 @@ def _all_selections(instance):
 
 def test_decode_maps_values_to_local_versions_and_counts_invalid_slots(env):
     layout = env.layout
-    counts = np.diff(env.instance.versions.pair_offsets)
+    counts = (layout.version_index >= 0).sum(axis=1)
     pairs0 = layout.org_pairs[0]
-    too_big = int(counts[pairs0[0]]) + 1  # names version n_versions: one past the last
+    too_big = int(counts[pairs0[0]]) + 1  # one past the last offered version
     actions = [
         _action(env, 0, {(0, 0): 1, (0, 1): too_big, (1, 0): 2}),
         _action(env, 1, {(0, 1): 1, (1, 0): 1}),  # row 1 of org 1 is padding
     ]
     selection, invalid = core.decode(layout, actions)
-    assert selection[pairs0[0]].tolist() == [0, -1]
-    assert selection[pairs0[1]].tolist() == [1, -1]
-    assert selection[layout.org_pairs[1][0]].tolist() == [-1, 0]
+    offsets = env.instance.versions.pair_offsets
+
+    def local(pair: int, offered: int) -> int:
+        return int(layout.version_index[pair, offered] - offsets[pair])
+
+    assert selection[pairs0[0]].tolist() == [local(pairs0[0], 0), -1]
+    assert selection[pairs0[1]].tolist() == [local(pairs0[1], 1), -1]
+    assert selection[layout.org_pairs[1][0]].tolist() == [-1, local(layout.org_pairs[1][0], 0)]
     assert invalid.tolist() == [1, 1]
 
 
@@ -113,8 +118,8 @@ def test_reduced_value_is_coefficient_minus_priced_link_costs(env):
     rows = rows.reshape(layout.max_pairs, layout.max_versions, n_ver)
     vt = env.instance.versions
     for i, u in enumerate(layout.org_pairs[0]):
-        for j in range(vt.n_versions(int(u))):
-            v = int(vt.pair_offsets[u]) + j
+        for j in np.flatnonzero(layout.version_index[u] >= 0):
+            v = int(layout.version_index[u, j])
             links, g = vt.links_of(v)
             priced = sum(played.lp.link_price[link] * gl for link, gl in zip(links, g, strict=True))
             assert rows[i, j, 10] == pytest.approx(vt.coefficient[v] - priced)
@@ -217,3 +222,24 @@ def test_rgb_array_render_is_an_image():
     frame = env.render()
     assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3
     assert frame.std() > 0  # something was drawn
+
+
+def test_pruning_keeps_only_undominated_versions_and_the_best_selection():
+    from qnet_envs.qvpn.milp import dominance_representatives
+
+    pruned = parallel_env(instance="tiny").layout
+    full = parallel_env(instance="tiny", prune_dominated=False).layout
+    instance = pruned.instance
+    rep = dominance_representatives(instance)
+    offered = pruned.version_index[pruned.version_index >= 0]
+    assert sorted(offered.tolist()) == np.flatnonzero(rep == np.arange(rep.size)).tolist()
+    assert (full.version_index >= 0).sum() == instance.versions.n_total
+    # the best selection over offered versions equals the best over all versions
+    offsets = instance.versions.pair_offsets
+    best_all = max(solve_lp(instance, s).w_egr for s in _all_selections(instance))
+    best_offered = 0.0
+    for s in _all_selections(instance):
+        glob = np.where(s >= 0, s + offsets[:-1, None], -1)
+        if np.all(np.isin(glob[glob >= 0], offered)):
+            best_offered = max(best_offered, solve_lp(instance, s).w_egr)
+    assert best_offered == pytest.approx(best_all)
