@@ -1,0 +1,63 @@
+"""Small PettingZoo parallel envs for the MARL trainer's tests (beside the shipped example
+game, :mod:`agents.marl.examples`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import ParallelEnv
+
+
+class StaggeredEnv(ParallelEnv):
+    """Agent ``i`` of ``n`` plays ``i + 1`` steps, then leaves ``agents`` (terminated; the last
+    agent is truncated instead). Observation: ``[i, t, noise]`` (noise from the reset seed);
+    reward of an agent: ``(i + 1) * action - t``. ``Discrete(3)`` actions, no masks."""
+
+    metadata = {"name": "staggered_v0", "render_modes": []}
+
+    def __init__(self, n: int = 3) -> None:
+        self.possible_agents = [f"a{i}" for i in range(n)]
+        self.agents: list[str] = []
+        self._obs_space = spaces.Box(-np.inf, np.inf, (3,), np.float32)
+        self._act_space = spaces.Discrete(3)
+        self._t = 0
+        self._rng = np.random.default_rng()
+
+    def observation_space(self, agent: str) -> spaces.Box:
+        return self._obs_space
+
+    def action_space(self, agent: str) -> spaces.Discrete:
+        return self._act_space
+
+    def _obs(self) -> dict[str, np.ndarray]:
+        return {
+            a: np.array([int(a[1:]), self._t, self._rng.normal()], dtype=np.float32)
+            for a in self.agents
+        }
+
+    def reset(self, seed: int | None = None, options: dict | None = None):
+        if seed is not None:
+            self._rng = np.random.default_rng(seed)
+        self.agents = list(self.possible_agents)
+        self._t = 0
+        return self._obs(), {a: {} for a in self.agents}
+
+    def step(self, actions: dict[str, Any]):
+        rewards = {a: float((int(a[1:]) + 1) * int(actions[a]) - self._t) for a in self.agents}
+        self._t += 1
+        last = self.possible_agents[-1]
+        terminations = {a: int(a[1:]) + 1 <= self._t and a != last for a in self.agents}
+        truncations = {a: a == last and self._t >= len(self.possible_agents) for a in self.agents}
+        self.agents = [a for a in self.agents if not (terminations[a] or truncations[a])]
+        obs = self._obs()
+        obs.update({a: np.zeros(3, np.float32) for a in rewards if a not in self.agents})
+        return obs, rewards, terminations, truncations, {a: {} for a in rewards}
+
+
+class MixedSpacesEnv(StaggeredEnv):
+    """Agent ``a0`` has a different action space: not batchable."""
+
+    def action_space(self, agent: str) -> spaces.Discrete:
+        return spaces.Discrete(4) if agent == "a0" else self._act_space
