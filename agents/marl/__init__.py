@@ -12,4 +12,12 @@ from agents.marl.args import TrainArgs
 from agents.marl.evaluate import Evaluation, evaluate
 from agents.marl.trainer import TrainResult, UpdateStats, load_policy, train
 
-__all__ = ["Evaluation", "TrainArgs", "TrainResult", "UpdateStats", "evaluate", "load_policy", "train"]
+__all__ = [
+    "Evaluation",
+    "TrainArgs",
+    "TrainResult",
+    "UpdateStats",
+    "evaluate",
+    "load_policy",
+    "train",
+]

@@ -69,7 +69,13 @@ class TrainArgs:
     load on these machines)."""
 
     def __post_init__(self) -> None:
-        for field in ("total_steps", "steps_per_batch", "epochs", "minibatch_size", "torch_threads"):
+        for field in (
+            "total_steps",
+            "steps_per_batch",
+            "epochs",
+            "minibatch_size",
+            "torch_threads",
+        ):
             value = getattr(self, field)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"TrainArgs.{field} must be a positive integer, got {value!r}")
@@ -79,7 +85,9 @@ class TrainArgs:
                 f"({self.steps_per_batch})"
             )
         if isinstance(self.checkpoint_every, bool) or self.checkpoint_every < 0:
-            raise ValueError(f"TrainArgs.checkpoint_every must be >= 0, got {self.checkpoint_every}")
+            raise ValueError(
+                f"TrainArgs.checkpoint_every must be >= 0, got {self.checkpoint_every}"
+            )
         positive = ("learning_rate", "clip_epsilon", "critic_coef", "max_grad_norm")
         for field in positive:
             value = getattr(self, field)
@@ -96,7 +104,8 @@ class TrainArgs:
             isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in hidden
         ):
             raise ValueError(
-                f"TrainArgs.hidden_sizes must be a non-empty sequence of positive integers, got {hidden!r}"
+                "TrainArgs.hidden_sizes must be a non-empty sequence of positive integers, "
+                f"got {hidden!r}"
             )
         object.__setattr__(self, "hidden_sizes", hidden)
         if self.critic not in CRITICS:

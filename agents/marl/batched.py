@@ -185,9 +185,11 @@ class StackedParallelEnv:
         self, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         actions = np.asarray(actions)
-        expected = (self.n_agents,) if len(self.nvec) == 1 and isinstance(
-            self.action_space, spaces.Discrete
-        ) else (self.n_agents, len(self.nvec))
+        expected = (
+            (self.n_agents,)
+            if len(self.nvec) == 1 and isinstance(self.action_space, spaces.Discrete)
+            else (self.n_agents, len(self.nvec))
+        )
         if actions.shape != expected:
             raise ValueError(f"actions must have shape {expected}, got {actions.shape}")
         live = [agent for agent in self.env.agents]

@@ -53,4 +53,6 @@ def evaluate(
                 raise RuntimeError(f"episode {episode} did not end within {max_steps} steps")
     env.close()
     per_agent = returns.mean(axis=0)
-    return Evaluation(per_agent=per_agent, total=float(returns.sum(axis=1).mean()), episodes=episodes)
+    return Evaluation(
+        per_agent=per_agent, total=float(returns.sum(axis=1).mean()), episodes=episodes
+    )

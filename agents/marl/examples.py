@@ -28,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import itertools
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium import spaces
@@ -68,10 +68,13 @@ class DispersionGame:
         for field in ("collision_cost", "invalid_cost"):
             value = getattr(self, field)
             if not (np.isfinite(value) and value >= 0):
-                raise ValueError(f"DispersionGame.{field} must be a finite number >= 0, got {value}")
+                raise ValueError(
+                    f"DispersionGame.{field} must be a finite number >= 0, got {value}"
+                )
         if not 0 <= self.forbidden_fraction < 1:
             raise ValueError(
-                f"DispersionGame.forbidden_fraction must lie in [0, 1), got {self.forbidden_fraction}"
+                "DispersionGame.forbidden_fraction must lie in [0, 1), "
+                f"got {self.forbidden_fraction}"
             )
 
     @functools.cached_property
@@ -141,7 +144,9 @@ class DispersionGame:
     def optimum(self) -> float:
         """The best team return of an episode (sum over agents and rounds), by enumeration."""
         if (self.n_items + 1) ** self.n_agents > 200_000:
-            raise ValueError("optimum() enumerates (n_items + 1) ** n_agents joint choices: too many")
+            raise ValueError(
+                "optimum() enumerates (n_items + 1) ** n_agents joint choices: too many"
+            )
         choices = np.array(
             list(itertools.product(range(self.n_items + 1), repeat=self.n_agents))
         )  # (J, n_agents)
@@ -165,7 +170,7 @@ class DispersionParallelEnv(ParallelEnv):
     (terminated). ``state()`` is the round one-hot.
     """
 
-    metadata = {"name": "slot_dispersion_v0", "render_modes": []}
+    metadata: ClassVar[dict[str, Any]] = {"name": "slot_dispersion_v0", "render_modes": []}
 
     def __init__(self, game: DispersionGame | None = None, **kwargs: Any) -> None:
         self.game = game if game is not None else DispersionGame(**kwargs)

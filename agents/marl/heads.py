@@ -12,7 +12,7 @@ case in :func:`make_head`, not a change to the PPO loop. Implemented: Discrete a
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from gymnasium import spaces
@@ -38,7 +38,7 @@ class MaskedMultiCategorical(D.Distribution):
     :meth:`entropy` sum over slots (shape ``(...)``).
     """
 
-    arg_constraints: dict = {}
+    arg_constraints: ClassVar[dict] = {}
     has_enumerate_support = False
 
     def __init__(
@@ -50,7 +50,9 @@ class MaskedMultiCategorical(D.Distribution):
     ) -> None:
         self.nvec = tuple(int(n) for n in nvec)
         if logits.shape[-1] != sum(self.nvec):
-            raise ValueError(f"logits end in {logits.shape[-1]} entries, nvec sums to {sum(self.nvec)}")
+            raise ValueError(
+                f"logits end in {logits.shape[-1]} entries, nvec sums to {sum(self.nvec)}"
+            )
         if mask is not None:
             logits = logits.masked_fill(~mask, torch.finfo(logits.dtype).min)
         width = max(self.nvec)
@@ -60,7 +62,10 @@ class MaskedMultiCategorical(D.Distribution):
             fill = torch.finfo(logits.dtype).min
             parts = torch.split(logits, self.nvec, dim=-1)
             padded = torch.stack(
-                [torch.nn.functional.pad(part, (0, width - part.shape[-1]), value=fill) for part in parts],
+                [
+                    torch.nn.functional.pad(part, (0, width - part.shape[-1]), value=fill)
+                    for part in parts
+                ],
                 dim=-2,
             )
         self._categorical = D.Categorical(logits=padded, validate_args=False)
@@ -71,8 +76,8 @@ class MaskedMultiCategorical(D.Distribution):
         """Normalised log-probabilities ``(..., n_slots, max(nvec))`` (padding at -inf)."""
         return self._categorical.logits
 
-    def sample(self, sample_shape: torch.Size = torch.Size()) -> torch.Tensor:
-        return self._categorical.sample(sample_shape)
+    def sample(self, sample_shape: tuple[int, ...] = ()) -> torch.Tensor:
+        return self._categorical.sample(torch.Size(sample_shape))
 
     def log_prob(self, value: torch.Tensor) -> torch.Tensor:
         return self._categorical.log_prob(value).sum(-1)

@@ -81,7 +81,9 @@ class BatchedTorchEnv(EnvBase):
             ACTIVE: Binary(n=1, shape=(n, 1), dtype=torch.bool),
         }
         if self._has_mask:
-            agent_obs[ACTION_MASK] = Binary(n=sum(self.nvec), shape=(n, sum(self.nvec)), dtype=torch.bool)
+            agent_obs[ACTION_MASK] = Binary(
+                n=sum(self.nvec), shape=(n, sum(self.nvec)), dtype=torch.bool
+            )
         observation = {GROUP: Composite(agent_obs, shape=(n,))}
         if self.use_state:
             state_dim = flat_obs_dim(self.env.state_space)

@@ -142,7 +142,7 @@ def batch_seed(seed: int, update: int) -> int:
 
 def episode_returns(rewards: np.ndarray, done: np.ndarray) -> np.ndarray:
     """Returns ``(episodes, n_agents)`` of the episodes that end inside a batch that starts at
-    an episode start: ``rewards`` ``(T, n_agents)``, ``done`` ``(T,)`` (episode over after step t)."""
+    an episode start: ``rewards`` ``(T, n_agents)``, ``done`` ``(T,)`` (over after step t)."""
     ends = np.flatnonzero(done)
     if ends.size == 0:
         return np.zeros((0, rewards.shape[1]))
@@ -191,9 +191,7 @@ def ppo_update(learner: Learner, data: Any, args: TrainArgs) -> dict[str, float]
     return {key: value / count for key, value in totals.items()}
 
 
-def save_checkpoint(
-    run_dir: Path, learner: Learner, steps: int, progress: dict[str, Any]
-) -> Path:
+def save_checkpoint(run_dir: Path, learner: Learner, steps: int, progress: dict[str, Any]) -> Path:
     """Write ``state.pt`` (loss module = actor + critic weights, optimizer, torch's random
     state) and ``progress.json`` as one atomic checkpoint ``step-<steps>``."""
 
@@ -330,8 +328,10 @@ def train(
                 bar.update(args.steps_per_batch)
                 if stats.mean_return is not None:
                     bar.set_postfix(mean_return=f"{stats.mean_return:.3f}")
-            if run_dir is not None and args.checkpoint_every and (
-                stats.update % args.checkpoint_every == 0
+            if (
+                run_dir is not None
+                and args.checkpoint_every
+                and (stats.update % args.checkpoint_every == 0)
             ):
                 final = save_checkpoint(run_dir, learner, stats.steps, progress_now())
             for callback in callbacks:

@@ -99,7 +99,9 @@ def test_stacked_equals_native_batched_env(kwargs) -> None:
             _assert_same(a, b)
         for _ in range(kwargs.get("rounds", 1)):
             actions = rng.integers(
-                0, native.action_space.nvec, size=(len(native.agent_ids), len(native.action_space.nvec))
+                0,
+                native.action_space.nvec,
+                size=(len(native.agent_ids), len(native.action_space.nvec)),
             )
             for a, b in zip(stacked.step(actions), native.step(actions), strict=True):
                 _assert_same(a, b)
@@ -127,7 +129,7 @@ def test_stacked_matches_pettingzoo_step_for_step_with_departures() -> None:
     assert info["active"].all()
     rng = np.random.default_rng(1)
     gone: set[str] = set()
-    for t in range(n):
+    for _ in range(n):
         actions = rng.integers(0, 3, size=n)
         live = list(reference.agents)
         o_ref, r_ref, term_ref, trunc_ref, _ = reference.step(

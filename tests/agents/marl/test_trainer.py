@@ -110,14 +110,16 @@ def test_resume_continues_the_same_run(tmp_path) -> None:
 def test_resume_refuses_another_architecture(tmp_path) -> None:
     env_fn = functools.partial(batched_env, rounds=2)
     train(env_fn, TrainArgs(run_dir=tmp_path, **QUICK))
-    with pytest.raises(ValueError, match="critic='mappo'.*use another run_dir"):
+    with pytest.raises(ValueError, match=r"critic='mappo'.*use another run_dir"):
         train(env_fn, TrainArgs(run_dir=tmp_path, critic="ippo", **QUICK))
 
 
 def test_departing_agents_and_state_critic_train() -> None:
     result = train(lambda: StaggeredEnv(3), TrainArgs(critic="ippo", **QUICK))
     assert result.history[-1].episodes == QUICK["steps_per_batch"] // 3
-    assert all(np.isfinite(row.loss_objective) and np.isfinite(row.loss_critic) for row in result.history)
+    assert all(
+        np.isfinite(row.loss_objective) and np.isfinite(row.loss_critic) for row in result.history
+    )
     result = train(parallel_env, TrainArgs(critic="state", **QUICK))
     assert np.isfinite(result.history[-1].loss_critic)
 

@@ -3,7 +3,7 @@ game, :mod:`agents.marl.examples`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium import spaces
@@ -15,7 +15,7 @@ class StaggeredEnv(ParallelEnv):
     agent is truncated instead). Observation: ``[i, t, noise]`` (noise from the reset seed);
     reward of an agent: ``(i + 1) * action - t``. ``Discrete(3)`` actions, no masks."""
 
-    metadata = {"name": "staggered_v0", "render_modes": []}
+    metadata: ClassVar[dict[str, Any]] = {"name": "staggered_v0", "render_modes": []}
 
     def __init__(self, n: int = 3) -> None:
         self.possible_agents = [f"a{i}" for i in range(n)]
