@@ -109,6 +109,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--per-agent-policies", action="store_true", help="every agent its own weights"
     )
     parser.add_argument("--steps-per-batch", type=int, default=512, help="env steps per update")
+    parser.add_argument(
+        "--n-envs", type=int, default=1, help="env copies stepped side by side (must divide it)"
+    )
     parser.add_argument("--minibatch-size", type=int, default=128, help="env steps per minibatch")
     parser.add_argument("--epochs", type=int, default=4, help="PPO passes per update")
     parser.add_argument("--learning-rate", type=float, default=3e-4, help="Adam step size")
@@ -142,6 +145,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.train_args = TrainArgs(
             total_steps=args.total_steps,
             steps_per_batch=args.steps_per_batch,
+            n_envs=args.n_envs,
             minibatch_size=args.minibatch_size,
             epochs=args.epochs,
             learning_rate=args.learning_rate,

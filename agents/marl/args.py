@@ -22,12 +22,17 @@ class TrainArgs:
     a run makes ``total_steps * n_agents`` agent-steps; training stops at the first whole
     update at or past this count."""
     steps_per_batch: int = 512
-    """Env steps collected per PPO update (episodes run on across the batch boundary are cut
-    and bootstrapped from the critic)."""
+    """Env steps collected per PPO update, all copies together (each copy plays
+    ``steps_per_batch / n_envs`` steps from a fresh reset; an episode still running at the end
+    is cut and bootstrapped from the critic)."""
+    n_envs: int = 1
+    """Copies of the env stepped side by side (a TorchRL batch dimension); each copy's step
+    counts as one env step. More copies share TorchRL's per-step cost, which dominates for a
+    handful of agents. Must divide ``steps_per_batch``."""
     epochs: int = 4
     """Passes of the PPO update over each batch."""
     minibatch_size: int = 128
-    """Env steps per gradient step (all agents of a step together); must divide
+    """Env steps per gradient step (all agents of a step together, any copy); must divide
     ``steps_per_batch``."""
     learning_rate: float = 3e-4
     """Adam step size of actor and critic."""
@@ -72,6 +77,7 @@ class TrainArgs:
         for field in (
             "total_steps",
             "steps_per_batch",
+            "n_envs",
             "epochs",
             "minibatch_size",
             "torch_threads",
@@ -82,6 +88,11 @@ class TrainArgs:
         if self.steps_per_batch % self.minibatch_size:
             raise ValueError(
                 f"TrainArgs.minibatch_size ({self.minibatch_size}) must divide steps_per_batch "
+                f"({self.steps_per_batch})"
+            )
+        if self.steps_per_batch % self.n_envs:
+            raise ValueError(
+                f"TrainArgs.n_envs ({self.n_envs}) must divide steps_per_batch "
                 f"({self.steps_per_batch})"
             )
         if isinstance(self.checkpoint_every, bool) or self.checkpoint_every < 0:

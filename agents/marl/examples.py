@@ -166,14 +166,18 @@ class DispersionParallelEnv(ParallelEnv):
     """The slot-dispersion game through the PettingZoo parallel API.
 
     Agents ``agent_0 ... agent_{n-1}``; ``infos[agent]["action_mask"]`` is the agent's row of
-    :meth:`DispersionGame.action_mask`. All agents finish together after ``rounds`` steps
+    :meth:`DispersionGame.action_mask` (``action_masks=False``: infos are empty; forbidden
+    items still cost ``invalid_cost``). All agents finish together after ``rounds`` steps
     (terminated). ``state()`` is the round one-hot.
     """
 
     metadata: ClassVar[dict[str, Any]] = {"name": "slot_dispersion_v0", "render_modes": []}
 
-    def __init__(self, game: DispersionGame | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, game: DispersionGame | None = None, action_masks: bool = True, **kwargs: Any
+    ) -> None:
         self.game = game if game is not None else DispersionGame(**kwargs)
+        self.action_masks = action_masks
         self.possible_agents = [f"agent_{i}" for i in range(self.game.n_agents)]
         self.agents: list[str] = []
         low = np.zeros(self.game.obs_dim, np.float32)
@@ -193,7 +197,10 @@ class DispersionParallelEnv(ParallelEnv):
         mask = self.game.action_mask()
         return (
             {a: obs[i] for i, a in enumerate(self.possible_agents)},
-            {a: {ACTION_MASK: mask[i]} for i, a in enumerate(self.possible_agents)},
+            {
+                a: {ACTION_MASK: mask[i]} if self.action_masks else {}
+                for i, a in enumerate(self.possible_agents)
+            },
         )
 
     def reset(self, seed: int | None = None, options: dict | None = None):
@@ -223,22 +230,27 @@ class DispersionParallelEnv(ParallelEnv):
 
 
 class DispersionBatchedEnv:
-    """The slot-dispersion game as a :class:`~agents.marl.batched.BatchedParallelEnv`."""
+    """The slot-dispersion game as a :class:`~agents.marl.batched.BatchedParallelEnv`
+    (``action_masks`` as in :class:`DispersionParallelEnv`)."""
 
-    def __init__(self, game: DispersionGame | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, game: DispersionGame | None = None, action_masks: bool = True, **kwargs: Any
+    ) -> None:
         self.game = game if game is not None else DispersionGame(**kwargs)
         self.agent_ids = tuple(f"agent_{i}" for i in range(self.game.n_agents))
         low = np.zeros(self.game.obs_dim, np.float32)
         self.observation_space = spaces.Box(low, np.ones_like(low), dtype=np.float32)
         self.action_space = spaces.MultiDiscrete([self.game.n_items + 1] * self.game.n_slots)
         self.state_space = spaces.Box(0.0, 1.0, (self.game.rounds,), np.float32)
-        self.has_action_mask = True
+        self.has_action_mask = action_masks
         self._mask = self.game.action_mask()
         self._round = 0
 
     def _info(self, active: bool) -> dict[str, np.ndarray]:
-        mask = self._mask.copy() if active else np.ones_like(self._mask)  # finished: all valid
-        return {ACTIVE: np.full(self.game.n_agents, active), ACTION_MASK: mask}
+        info = {ACTIVE: np.full(self.game.n_agents, active)}
+        if self.has_action_mask:  # finished agents: every choice valid
+            info[ACTION_MASK] = self._mask.copy() if active else np.ones_like(self._mask)
+        return info
 
     def reset(self, seed: int | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         self._round = 0

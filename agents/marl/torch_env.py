@@ -1,31 +1,38 @@
-"""A TorchRL ``EnvBase`` over a :class:`~agents.marl.batched.BatchedParallelEnv`.
+"""A TorchRL ``EnvBase`` over one or several copies of a
+:class:`~agents.marl.batched.BatchedParallelEnv`.
 
 The agent axis stays a tensor dimension end to end: one ``step`` moves one ``(n_agents, ...)``
-array in and out, with no per-agent Python loop (TorchRL's own ``PettingZooWrapper`` loops
-over agents in Python; ``scripts/bench_marl.py`` measures both).
+array per copy in and out, with no per-agent Python loop (TorchRL's own ``PettingZooWrapper``
+loops over agents in Python; ``scripts/bench_marl.py`` measures both). Several copies side by
+side (a sequence of envs) add a leading batch dimension ``n_envs``: TorchRL's per-step cost,
+which dominates for a handful of agents, is then shared by all copies. A copy whose episode
+ends is reset alone (TorchRL's partial ``_reset``).
 
-TensorDict layout (TorchRL's multi-agent convention, one group ``"agents"``):
+TensorDict layout (TorchRL's multi-agent convention, one group ``"agents"``; ``B`` is ``()``
+for one env and ``(n_envs,)`` for copies):
 
-==================================  ============================  ==========================
-key                                 shape                         meaning
-==================================  ============================  ==========================
-``("agents", "observation")``       ``(n_agents, obs_dim)``       float32
-``("agents", "active")``            ``(n_agents, 1)`` bool        agent acts at this step
-``("agents", "action_mask")``       ``(n_agents, sum(nvec))``     bool, True = valid (if any)
-``"state"``                         ``(state_dim,)``              global state (if any)
-``("agents", "action")``            ``(n_agents, n_slots)``       int64 choice per slot
-``("agents", "reward")``            ``(n_agents, 1)``             float32
-``("agents", "done" | ...)``        ``(n_agents, 1)`` bool        per-agent end flags
-``"done"``                          ``(1,)`` bool                 every agent finished
-``"terminated"``                    ``(1,)`` bool                 every agent terminated
-``"truncated"``                     ``(1,)`` bool                 done, not all terminated
-==================================  ============================  ==========================
+==================================  ==============================  =========================
+key                                 shape                           meaning
+==================================  ==============================  =========================
+``("agents", "observation")``       ``(*B, n_agents, obs_dim)``     float32
+``("agents", "active")``            ``(*B, n_agents, 1)`` bool      agent acts at this step
+``("agents", "action_mask")``       ``(*B, n_agents, sum(nvec))``   bool, True = valid (if any)
+``"state"``                         ``(*B, state_dim)``             global state (if any)
+``("agents", "action")``            ``(*B, n_agents, n_slots)``     int64 choice per slot
+``("agents", "reward")``            ``(*B, n_agents, 1)``           float32
+``("agents", "done" | ...)``        ``(*B, n_agents, 1)`` bool      per-agent end flags
+``"done"``                          ``(*B, 1)`` bool                every agent finished
+``"terminated"``                    ``(*B, 1)`` bool                every agent terminated
+``"truncated"``                     ``(*B, 1)`` bool                done, not all terminated
+==================================  ==============================  =========================
 
 A ``Discrete(n)`` action space is one slot (``nvec = (n,)``); the env hands the batched env
 ``action[:, 0]``.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -49,129 +56,173 @@ ACTION_MASK_KEY = (GROUP, ACTION_MASK)
 ACTION_KEY = (GROUP, "action")
 REWARD_KEY = (GROUP, "reward")
 STATE_KEY = "state"
+FLAGS = ("done", "terminated", "truncated")
 
 
 class BatchedTorchEnv(EnvBase):
-    """TorchRL env over a batched multi-agent env (CPU, batch size ``[]``).
+    """TorchRL env over a batched multi-agent env, or over copies of one (CPU).
 
     Args:
-        env: the batched env; its ``reset(seed)`` receives the seed of :meth:`set_seed` once
-            (the next reset), later resets continue the env's own random stream.
+        env: one batched env (batch size ``[]``) or a sequence of copies with the same agents
+            and spaces (batch size ``[n_envs]``). Each copy's ``reset(seed)`` receives the seed
+            of :meth:`set_seed` (``seed + i`` for copy ``i``) once, at its next reset; later
+            resets continue the copy's own random stream.
         use_state: put the env's ``state()`` under ``"state"`` (needs ``env.state_space``).
     """
 
-    def __init__(self, env: BatchedParallelEnv, use_state: bool = False) -> None:
-        super().__init__(device="cpu", batch_size=torch.Size([]))
-        self.env = env
-        self.n_agents = len(env.agent_ids)
-        self.obs_dim = flat_obs_dim(env.observation_space)
-        self.nvec = action_nvec(env.action_space)
-        self.discrete = isinstance(env.action_space, spaces.Discrete)
-        if use_state and env.state_space is None:
+    def __init__(
+        self, env: BatchedParallelEnv | Sequence[BatchedParallelEnv], use_state: bool = False
+    ) -> None:
+        self.vectorised = isinstance(env, Sequence)
+        self.envs: list[BatchedParallelEnv] = list(env) if self.vectorised else [env]
+        if not self.envs:
+            raise ValueError("BatchedTorchEnv needs at least one env")
+        lead = (len(self.envs),) if self.vectorised else ()
+        super().__init__(device="cpu", batch_size=torch.Size(lead))
+        first = self.envs[0]
+        for other in self.envs[1:]:
+            same = (
+                other.agent_ids == first.agent_ids
+                and other.observation_space == first.observation_space
+                and other.action_space == first.action_space
+                and bool(getattr(other, "has_action_mask", False))
+                == bool(getattr(first, "has_action_mask", False))
+            )
+            if not same:
+                raise ValueError("env copies must have the same agents, spaces and action masks")
+        self.env = first
+        self.n_agents = len(first.agent_ids)
+        self.obs_dim = flat_obs_dim(first.observation_space)
+        self.nvec = action_nvec(first.action_space)
+        self.discrete = isinstance(first.action_space, spaces.Discrete)
+        if use_state and first.state_space is None:
             raise ValueError("use_state=True needs an env with a state_space (and state())")
         self.use_state = use_state
-        self._pending_seed: int | None = None
-        self._has_mask = bool(getattr(env, "has_action_mask", False))
-        self._make_specs()
+        self._pending_seeds: list[int | None] = [None] * len(self.envs)
+        self._has_mask = bool(getattr(first, "has_action_mask", False))
+        self._last: list[dict[str, np.ndarray]] = [{} for _ in self.envs]
+        self._make_specs(lead)
 
-    def _make_specs(self) -> None:
+    @property
+    def n_envs(self) -> int:
+        return len(self.envs)
+
+    def _make_specs(self, lead: tuple[int, ...]) -> None:
         n = self.n_agents
+        group = (*lead, n)
         agent_obs = {
-            "observation": Unbounded(shape=(n, self.obs_dim), dtype=torch.float32),
-            ACTIVE: Binary(n=1, shape=(n, 1), dtype=torch.bool),
+            "observation": Unbounded(shape=(*group, self.obs_dim), dtype=torch.float32),
+            ACTIVE: Binary(n=1, shape=(*group, 1), dtype=torch.bool),
         }
         if self._has_mask:
-            agent_obs[ACTION_MASK] = Binary(
-                n=sum(self.nvec), shape=(n, sum(self.nvec)), dtype=torch.bool
-            )
-        observation = {GROUP: Composite(agent_obs, shape=(n,))}
+            width = sum(self.nvec)
+            agent_obs[ACTION_MASK] = Binary(n=width, shape=(*group, width), dtype=torch.bool)
+        observation = {GROUP: Composite(agent_obs, shape=group)}
         if self.use_state:
             state_dim = flat_obs_dim(self.env.state_space)
-            observation[STATE_KEY] = Unbounded(shape=(state_dim,), dtype=torch.float32)
-        self.observation_spec = Composite(observation)
+            observation[STATE_KEY] = Unbounded(shape=(*lead, state_dim), dtype=torch.float32)
+        self.observation_spec = Composite(observation, shape=lead)
+        slots = len(self.nvec)
+        nvec = torch.tensor(self.nvec).expand(*group, slots).clone()
+        action = MultiCategorical(nvec=nvec, shape=(*group, slots), dtype=torch.int64)
         self.action_spec = Composite(
-            {
-                GROUP: Composite(
-                    {
-                        "action": MultiCategorical(
-                            nvec=torch.tensor(self.nvec).expand(n, len(self.nvec)).clone(),
-                            shape=(n, len(self.nvec)),
-                            dtype=torch.int64,
-                        )
-                    },
-                    shape=(n,),
-                )
-            }
+            {GROUP: Composite({"action": action}, shape=group)}, shape=lead
         )
+        reward = Unbounded(shape=(*group, 1))
         self.reward_spec = Composite(
-            {GROUP: Composite({"reward": Unbounded(shape=(n, 1))}, shape=(n,))}
+            {GROUP: Composite({"reward": reward}, shape=group)}, shape=lead
         )
-        flag = {"done", "terminated", "truncated"}
-        self.done_spec = Composite(
-            {
-                **{key: Categorical(n=2, shape=(1,), dtype=torch.bool) for key in flag},
-                GROUP: Composite(
-                    {key: Categorical(n=2, shape=(n, 1), dtype=torch.bool) for key in flag},
-                    shape=(n,),
-                ),
-            }
-        )
+        root = {key: Categorical(n=2, shape=(*lead, 1), dtype=torch.bool) for key in FLAGS}
+        agents = {key: Categorical(n=2, shape=(*group, 1), dtype=torch.bool) for key in FLAGS}
+        self.done_spec = Composite({**root, GROUP: Composite(agents, shape=group)}, shape=lead)
 
     @property
     def has_action_mask(self) -> bool:
         return self._has_mask
 
-    def _observation(self, obs: np.ndarray, info: dict[str, np.ndarray]) -> dict:
-        agents = {
-            "observation": torch.from_numpy(np.ascontiguousarray(obs, dtype=np.float32)),
-            ACTIVE: torch.from_numpy(np.asarray(info[ACTIVE], dtype=bool)).unsqueeze(-1),
+    def _record(self, i: int, obs: np.ndarray, info: dict[str, np.ndarray]) -> dict:
+        record = {
+            "observation": np.asarray(obs, dtype=np.float32),
+            ACTIVE: np.asarray(info[ACTIVE], dtype=bool)[:, None],
         }
         if self._has_mask:
-            agents[ACTION_MASK] = torch.from_numpy(np.asarray(info[ACTION_MASK], dtype=bool))
-        out: dict = {GROUP: TensorDict(agents, batch_size=[self.n_agents])}
+            record[ACTION_MASK] = np.asarray(info[ACTION_MASK], dtype=bool)
         if self.use_state:
-            out[STATE_KEY] = torch.from_numpy(np.asarray(self.env.state(), dtype=np.float32))
-        return out
+            record[STATE_KEY] = np.asarray(self.envs[i].state(), dtype=np.float32)
+        return record
+
+    def _pack(self, records: list[dict[str, np.ndarray]], keys: Sequence[str]) -> TensorDict:
+        """Stack per-copy arrays ``keys`` into the output TensorDict (no leading dim for one
+        env)."""
+
+        def stacked(key: str) -> torch.Tensor:
+            if self.vectorised:
+                return torch.from_numpy(np.stack([r[key] for r in records]))
+            return torch.from_numpy(np.ascontiguousarray(records[0][key]))
+
+        group = (*self.batch_size, self.n_agents)
+        agents = {key: stacked(key) for key in keys if key != STATE_KEY}
+        out = {GROUP: TensorDict(agents, batch_size=group)}
+        if self.use_state:
+            out[STATE_KEY] = stacked(STATE_KEY)
+        return TensorDict(out, batch_size=self.batch_size)
+
+    def _observation_keys(self) -> list[str]:
+        keys = ["observation", ACTIVE]
+        if self._has_mask:
+            keys.append(ACTION_MASK)
+        if self.use_state:
+            keys.append(STATE_KEY)
+        return keys
 
     def _reset(self, tensordict: TensorDictBase | None = None, **kwargs) -> TensorDictBase:
-        seed, self._pending_seed = self._pending_seed, None
-        obs, info = self.env.reset(seed=seed)
-        if bool(ACTION_MASK in info) != self._has_mask:
-            raise ValueError(
-                "the env's info['action_mask'] appeared or vanished after construction; "
-                "has_action_mask must be fixed"
-            )
-        out = self._observation(obs, info)
-        falses = torch.zeros(1, dtype=torch.bool)
-        agent_falses = torch.zeros(self.n_agents, 1, dtype=torch.bool)
-        for key in ("done", "terminated", "truncated"):
-            out[key] = falses.clone()
-            out[GROUP].set(key, agent_falses.clone())
-        return TensorDict(out, batch_size=[])
+        which = range(self.n_envs)
+        if tensordict is not None and "_reset" in tensordict.keys():  # noqa: SIM118 (TensorDict)
+            flags = tensordict.get("_reset").reshape(-1)
+            which = [i for i in range(self.n_envs) if bool(flags[i])]
+        for i in which:
+            seed, self._pending_seeds[i] = self._pending_seeds[i], None
+            obs, info = self.envs[i].reset(seed=seed)
+            if bool(ACTION_MASK in info) != self._has_mask:
+                raise ValueError(
+                    "the env's info['action_mask'] appeared or vanished after construction; "
+                    "has_action_mask must be fixed"
+                )
+            record = self._record(i, obs, info)
+            for key in FLAGS:
+                record[key] = np.zeros((self.n_agents, 1), dtype=bool)
+            self._last[i] = record
+        # copies not reset keep their last step's values: TorchRL takes only the reset ones
+        out = self._pack(self._last, [*self._observation_keys(), *FLAGS])
+        for key in FLAGS:
+            out[key] = torch.zeros((*self.batch_size, 1), dtype=torch.bool)
+        return out
 
     def _step(self, tensordict: TensorDictBase) -> TensorDictBase:
-        action = tensordict.get(ACTION_KEY).numpy()
-        if self.discrete:
-            action = action[:, 0]
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        out = self._observation(obs, info)
-        terminated = torch.from_numpy(np.asarray(terminated, dtype=bool)).unsqueeze(-1)
-        truncated = torch.from_numpy(np.asarray(truncated, dtype=bool)).unsqueeze(-1)
-        done = terminated | truncated
+        actions = tensordict.get(ACTION_KEY).numpy()
+        if not self.vectorised:
+            actions = actions[None]
+        for i, env in enumerate(self.envs):
+            action = actions[i][:, 0] if self.discrete else actions[i]
+            obs, reward, terminated, truncated, info = env.step(action)
+            record = self._record(i, obs, info)
+            record["reward"] = np.asarray(reward, dtype=np.float32)[:, None]
+            record["terminated"] = np.asarray(terminated, dtype=bool)[:, None]
+            record["truncated"] = np.asarray(truncated, dtype=bool)[:, None]
+            record["done"] = record["terminated"] | record["truncated"]
+            self._last[i] = record
+        out = self._pack(self._last, [*self._observation_keys(), "reward", *FLAGS])
         group = out[GROUP]
-        group.set("reward", torch.from_numpy(np.asarray(reward, dtype=np.float32)).unsqueeze(-1))
-        group.set("terminated", terminated)
-        group.set("truncated", truncated)
-        group.set("done", done)
-        over = done.all().reshape(1)
+        over = group["done"].all(-2)
         out["done"] = over
-        out["terminated"] = terminated.all().reshape(1)
+        out["terminated"] = group["terminated"].all(-2)
         out["truncated"] = over & ~out["terminated"]
-        return TensorDict(out, batch_size=[])
+        return out
 
     def _set_seed(self, seed: int | None) -> None:
-        self._pending_seed = seed
+        self._pending_seeds = [None if seed is None else seed + i for i in range(self.n_envs)]
 
     def close(self, *, raise_if_closed: bool = True) -> None:
-        self.env.close()
+        for env in self.envs:
+            env.close()
         super().close(raise_if_closed=raise_if_closed)

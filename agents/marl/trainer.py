@@ -8,12 +8,13 @@ arXiv:2011.09533). The pieces are TorchRL's: ``EnvBase.rollout`` over
 :class:`~agents.marl.torch_env.BatchedTorchEnv`, ``MultiAgentMLP`` networks, GAE and
 ``ClipPPOLoss`` (masked to the agents still acting, ``("agents", "active")``).
 
-Every update starts a fresh batch: the env is reseeded (from ``seed`` and the update index) and
-reset, ``steps_per_batch`` env steps are collected, then ``epochs`` passes of minibatch PPO.
-So an update depends only on the weights, the optimizer, torch's random state and its index:
-a run directory's atomic checkpoints (``checkpoints/step-<env steps>/`` with ``state.pt`` and
-``progress.json``, :mod:`agents.checkpoints`) hold exactly those, and a resumed run continues
-bit for bit as if it had not stopped.
+Every update starts a fresh batch: the env is reseeded (from ``seed`` and the update index)
+and reset, ``steps_per_batch`` env steps are collected (over ``n_envs`` copies), then
+``epochs`` passes of minibatch PPO. So an update depends only on the weights, the optimizer,
+torch's random state and its index: a run directory's atomic checkpoints
+(``checkpoints/step-<env steps>/`` with ``state.pt`` and ``progress.json``,
+:mod:`agents.checkpoints`) hold exactly those, and a resumed run continues bit for bit as if it
+had not stopped.
 
 Usage::
 
@@ -101,9 +102,9 @@ class Learner:
 def build_learner(env_fn: EnvFactory, args: TrainArgs) -> Learner:
     """Env, networks, loss and optimizer for ``args`` (weights initialised from torch's
     current random state)."""
-    batched = as_batched(env_fn())
-    env = BatchedTorchEnv(batched, use_state=args.critic == "state")
-    head = make_head(batched.action_space, masked=env.has_action_mask)
+    copies = [as_batched(env_fn()) for _ in range(args.n_envs)]
+    env = BatchedTorchEnv(copies, use_state=args.critic == "state")
+    head = make_head(env.env.action_space, masked=env.has_action_mask)
     share = not args.per_agent_policies
     actor = build_actor(head, env.n_agents, env.obs_dim, args.hidden_sizes, share)
     state_dim = None
@@ -151,13 +152,18 @@ def episode_returns(rewards: np.ndarray, done: np.ndarray) -> np.ndarray:
 
 
 def collect(learner: Learner, steps: int, seed: int) -> Any:
-    """One batch of ``steps`` env steps from a fresh reset seeded ``seed``, with the GAE
-    advantages and value targets written in."""
+    """One batch of ``steps`` env steps (all copies together) from a fresh reset seeded
+    ``seed``, with the GAE advantages and value targets written in; ``(n_envs, steps /
+    n_envs)``."""
     learner.env.set_seed(seed)
     with torch.no_grad(), set_exploration_type(ExplorationType.RANDOM):
         start = learner.env.reset()
         data = learner.env.rollout(
-            steps, learner.actor, tensordict=start, auto_reset=False, break_when_any_done=False
+            steps // learner.env.n_envs,
+            learner.actor,
+            tensordict=start,
+            auto_reset=False,
+            break_when_any_done=False,
         )
         learner.loss.value_estimator(
             data,
@@ -168,7 +174,9 @@ def collect(learner: Learner, steps: int, seed: int) -> Any:
 
 
 def ppo_update(learner: Learner, data: Any, args: TrainArgs) -> dict[str, float]:
-    """``args.epochs`` passes of clipped PPO over ``data`` in minibatches; mean losses."""
+    """``args.epochs`` passes of clipped PPO over ``data`` (copies and time flattened) in
+    minibatches; mean losses."""
+    data = data.reshape(-1)
     totals = {"loss_objective": 0.0, "loss_critic": 0.0, "entropy": 0.0}
     n_steps = data.shape[0]
     count = 0
@@ -219,7 +227,7 @@ def load_checkpoint(checkpoint: Path, learner: Learner) -> dict[str, Any]:
 
 def _check_resumable(checkpoint: Path, progress: dict[str, Any], args: TrainArgs) -> None:
     saved = progress.get("args", {})
-    for field in (*ARCHITECTURE_FIELDS, "seed", "steps_per_batch"):
+    for field in (*ARCHITECTURE_FIELDS, "seed", "steps_per_batch", "n_envs"):
         value = getattr(args, field)
         value = list(value) if isinstance(value, tuple) else value
         if saved.get(field) != value:
@@ -310,8 +318,11 @@ def train(
         for update in range(len(history), n_updates):
             tick = time.perf_counter()
             data = collect(learner, args.steps_per_batch, batch_seed(args.seed, update))
-            rewards = data["next", *REWARD_KEY][..., 0].numpy()
-            returns = episode_returns(rewards, data["next", "done"][..., 0].numpy())
+            rewards = data["next", *REWARD_KEY][..., 0].numpy()  # (n_envs, T, n_agents)
+            done = data["next", "done"][..., 0].numpy()
+            returns = np.concatenate(
+                [episode_returns(rewards[i], done[i]) for i in range(len(rewards))]
+            )
             losses = ppo_update(learner, data, args)
             stats = UpdateStats(
                 update=update + 1,

@@ -37,6 +37,7 @@ def _module():
         (["--total-steps", "0"], "--total-steps must be a positive integer"),
         (["--steps-per-batch", "100"], "--minibatch-size (128) must divide --steps-per-batch"),
         (["--mappo", "--ippo"], "not allowed with argument"),
+        (["--n-envs", "3"], "--n-envs (3) must divide --steps-per-batch (512)"),
         (["--eval-episodes", "0"], "--eval-episodes must be >= 1"),
     ],
 )
@@ -55,6 +56,7 @@ def test_defaults_and_critic_flags() -> None:
     args = module.parse_args(["--ippo", "--per-agent-policies"])
     assert args.train_args.critic == "ippo" and args.train_args.per_agent_policies
     assert module.parse_args(["--state-critic"]).train_args.critic == "state"
+    assert module.parse_args(["--n-envs", "8"]).train_args.n_envs == 8
 
 
 def _run(*argv: str) -> subprocess.CompletedProcess:

@@ -16,6 +16,7 @@ from .toy_envs import MixedSpacesEnv, StaggeredEnv
 
 GAMES = [
     {},
+    {"action_masks": False, "rounds": 2},
     {"n_agents": 4, "n_slots": 2, "n_items": 2, "rounds": 3, "cooperative": False},
     {"n_agents": 2, "n_slots": 5, "n_items": 4, "rounds": 2, "forbidden_fraction": 0.5},
 ]
@@ -91,7 +92,7 @@ def test_stacked_equals_native_batched_env(kwargs) -> None:
     assert isinstance(native, BatchedParallelEnv)
     assert stacked.agent_ids == native.agent_ids
     assert stacked.action_space == native.action_space
-    assert stacked.has_action_mask and native.has_action_mask
+    assert stacked.has_action_mask == native.has_action_mask == kwargs.get("action_masks", True)
     rng = np.random.default_rng(0)
     for episode in range(3):
         outs = [stacked.reset(seed=episode), native.reset(seed=episode)]

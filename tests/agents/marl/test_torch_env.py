@@ -12,7 +12,7 @@ from agents.marl.batched import StackedParallelEnv
 from agents.marl.examples import batched_env, parallel_env
 from agents.marl.torch_env import ACTION_KEY, BatchedTorchEnv
 
-from .toy_envs import StaggeredEnv
+from .toy_envs import RandomLengthEnv, StaggeredEnv
 
 
 @pytest.mark.parametrize("use_state", [False, True])
@@ -60,3 +60,34 @@ def test_discrete_actions_and_departures() -> None:
 def test_state_needs_a_state_space() -> None:
     with pytest.raises(ValueError, match="use_state=True needs"):
         BatchedTorchEnv(StackedParallelEnv(StaggeredEnv(3)), use_state=True)
+
+
+def test_copies_reset_alone_and_match_single_envs() -> None:
+    copies = BatchedTorchEnv([StackedParallelEnv(RandomLengthEnv()) for _ in range(3)])
+    assert copies.batch_size == (3,)
+    check_env_specs(copies, seed=0)
+    copies.set_seed(10)
+    torch.manual_seed(0)
+    data = copies.rollout(12, break_when_any_done=False)
+    assert data.shape == (3, 12)
+    done = data["next", "done"][..., 0]
+    assert done.any() and not torch.equal(done[0], done[1])  # episodes of different lengths
+    for i in range(3):
+        single = StackedParallelEnv(RandomLengthEnv())
+        obs, _ = single.reset(seed=10 + i)
+        for t in range(12):
+            np.testing.assert_array_equal(data["agents", "observation"][i, t].numpy(), obs)
+            obs, reward, terminated, truncated, _ = single.step(
+                data[ACTION_KEY][i, t, :, 0].numpy()
+            )
+            np.testing.assert_array_equal(data["next", "agents", "reward"][i, t, :, 0], reward)
+            assert bool(done[i, t]) == bool(truncated.all())
+            if truncated.all():
+                obs, _ = single.reset()
+
+
+def test_copies_must_match() -> None:
+    with pytest.raises(ValueError, match="same agents, spaces"):
+        BatchedTorchEnv([batched_env(), batched_env(n_agents=4)])
+    with pytest.raises(ValueError, match="at least one env"):
+        BatchedTorchEnv([])

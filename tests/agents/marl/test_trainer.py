@@ -11,7 +11,14 @@ import torch
 
 from agents.marl import TrainArgs, evaluate, load_policy, train
 from agents.marl.examples import DispersionGame, batched_env, parallel_env
-from agents.marl.trainer import UpdateStats, episode_returns, latest_checkpoint, read_progress
+from agents.marl.trainer import (
+    UpdateStats,
+    build_learner,
+    collect,
+    episode_returns,
+    latest_checkpoint,
+    read_progress,
+)
 
 from .toy_envs import StaggeredEnv
 
@@ -21,9 +28,10 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 TINY = {"n_agents": 3, "n_slots": 3, "n_items": 3, "layout_seed": 0}
 SOLVE = {
     "total_steps": 6_144,
-    "steps_per_batch": 128,
-    "minibatch_size": 32,
-    "learning_rate": 3e-3,
+    "n_envs": 16,
+    "steps_per_batch": 256,
+    "minibatch_size": 64,
+    "learning_rate": 5e-3,
     "entropy_coef": 0.003,
 }
 QUICK = {"total_steps": 384, "steps_per_batch": 64, "minibatch_size": 32, "epochs": 2}
@@ -46,10 +54,13 @@ def test_episode_returns() -> None:
     assert episode_returns(rewards, np.zeros(4, bool)).shape == (0, 2)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize(
     "options",
-    [{"critic": "mappo"}, {"critic": "ippo"}, {"critic": "mappo", "per_agent_policies": True}],
+    [
+        {"critic": "mappo"},
+        pytest.param({"critic": "ippo"}, marks=pytest.mark.slow),
+        pytest.param({"critic": "mappo", "per_agent_policies": True}, marks=pytest.mark.slow),
+    ],
     ids=["mappo", "ippo", "mappo-per-agent"],
 )
 def test_solves_the_tiny_cooperative_game(options) -> None:
@@ -153,3 +164,20 @@ def test_evaluate_is_greedy_and_counts_agents() -> None:
     assert one.total == pytest.approx(one.per_agent.sum())
     with pytest.raises(ValueError, match="episodes must be >= 1"):
         evaluate(result.policy, batched_env, episodes=0)
+
+
+def test_gae_runs_along_each_copy() -> None:
+    env_fn = functools.partial(batched_env, rounds=3)
+    learner = build_learner(env_fn, TrainArgs(n_envs=2, steps_per_batch=20, minibatch_size=10))
+    data = collect(learner, 20, seed=0)
+    assert data.shape == (2, 10)
+    for i in range(2):
+        alone = data[i].exclude("advantage", "value_target")
+        learner.loss.value_estimator(
+            alone,
+            params=learner.loss.critic_network_params,
+            target_params=learner.loss.target_critic_network_params,
+        )
+        torch.testing.assert_close(alone["advantage"], data[i]["advantage"])
+    with pytest.raises(ValueError, match=r"n_envs \(3\) must divide steps_per_batch"):
+        TrainArgs(n_envs=3, steps_per_batch=20, minibatch_size=10)

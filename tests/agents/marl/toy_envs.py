@@ -61,3 +61,47 @@ class MixedSpacesEnv(StaggeredEnv):
 
     def action_space(self, agent: str) -> spaces.Discrete:
         return spaces.Discrete(4) if agent == "a0" else self._act_space
+
+
+class RandomLengthEnv(ParallelEnv):
+    """Two agents; an episode lasts 1-4 steps (drawn at reset from the seeded stream), then both
+    are truncated. Observation ``[t, u]`` with ``u`` uniform; reward ``action * (t + 1)``;
+    ``Discrete(2)``. For partial resets of env copies."""
+
+    metadata: ClassVar[dict[str, Any]] = {"name": "random_length_v0", "render_modes": []}
+
+    def __init__(self) -> None:
+        self.possible_agents = ["p0", "p1"]
+        self.agents: list[str] = []
+        self._obs_space = spaces.Box(0.0, 5.0, (2,), np.float32)
+        self._act_space = spaces.Discrete(2)
+        self._rng = np.random.default_rng()
+        self._t, self._length = 0, 1
+
+    def observation_space(self, agent: str) -> spaces.Box:
+        return self._obs_space
+
+    def action_space(self, agent: str) -> spaces.Discrete:
+        return self._act_space
+
+    def _obs(self) -> dict[str, np.ndarray]:
+        return {a: np.array([self._t, self._rng.random()], np.float32) for a in self.agents}
+
+    def reset(self, seed: int | None = None, options: dict | None = None):
+        if seed is not None:
+            self._rng = np.random.default_rng(seed)
+        self.agents = list(self.possible_agents)
+        self._t, self._length = 0, int(self._rng.integers(1, 5))
+        return self._obs(), {a: {} for a in self.agents}
+
+    def step(self, actions: dict[str, Any]):
+        rewards = {a: float(int(actions[a]) * (self._t + 1)) for a in self.agents}
+        self._t += 1
+        over = self._t >= self._length
+        obs = self._obs()
+        truncations = {a: over for a in self.agents}
+        terminations = {a: False for a in self.agents}
+        infos = {a: {} for a in self.agents}
+        if over:
+            self.agents = []
+        return obs, rewards, terminations, truncations, infos
