@@ -172,7 +172,13 @@ class StackedParallelEnv:
                     continue
                 if ACTION_MASK not in agent_info:
                     raise ValueError(f"agent {agent!r} gave no info['action_mask'] this step")
-                mask[self._index[agent]] = np.asarray(agent_info[ACTION_MASK], bool).reshape(-1)
+                row = np.asarray(agent_info[ACTION_MASK], bool).reshape(-1)
+                if row.shape != (sum(self.nvec),):
+                    raise ValueError(
+                        f"agent {agent!r}: info['action_mask'] has {row.size} entries, expected "
+                        f"sum(nvec) = {sum(self.nvec)} (slot-major, True = valid)"
+                    )
+                mask[self._index[agent]] = row
             info[ACTION_MASK] = mask
         return info
 
@@ -185,14 +191,12 @@ class StackedParallelEnv:
         self, actions: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         actions = np.asarray(actions)
-        expected = (
-            (self.n_agents,)
-            if len(self.nvec) == 1 and isinstance(self.action_space, spaces.Discrete)
-            else (self.n_agents, len(self.nvec))
-        )
+        expected: tuple[int, ...] = (self.n_agents, len(self.nvec))
+        if isinstance(self.action_space, spaces.Discrete):
+            expected = (self.n_agents,)
         if actions.shape != expected:
             raise ValueError(f"actions must have shape {expected}, got {actions.shape}")
-        live = [agent for agent in self.env.agents]
+        live = list(self.env.agents)
         action_dict = {agent: self._agent_action(actions[self._index[agent]]) for agent in live}
         obs, rewards, terminations, truncations, infos = self.env.step(action_dict)
         reward = np.zeros(self.n_agents, dtype=np.float32)

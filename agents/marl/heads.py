@@ -12,7 +12,7 @@ case in :func:`make_head`, not a change to the PPO loop. Implemented: Discrete a
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import torch
 from gymnasium import spaces
@@ -94,6 +94,34 @@ class MaskedMultiCategorical(D.Distribution):
         return self.mode
 
 
+class ActionHead(Protocol):
+    """What the trainer needs from an action head."""
+
+    @property
+    def n_outputs(self) -> int:
+        """Policy-network outputs per agent."""
+        ...
+
+    @property
+    def param_keys(self) -> list[tuple[str, str]]:
+        """TensorDict entries :meth:`network_tail` writes (the distribution's parameters)."""
+        ...
+
+    def distribution_keys(self) -> dict[str, tuple[str, str]]:
+        """Distribution keyword -> TensorDict entry (parameters and e.g. the action mask)."""
+        ...
+
+    @property
+    def distribution_class(self) -> type[D.Distribution]: ...
+
+    @property
+    def distribution_kwargs(self) -> dict[str, Any]: ...
+
+    def network_tail(self) -> torch.nn.Module:
+        """Maps the MLP's ``n_outputs`` to the tensors of :attr:`param_keys`."""
+        ...
+
+
 @dataclasses.dataclass(frozen=True)
 class CategoricalHead:
     """Discrete or MultiDiscrete actions: one categorical per slot, masked when the env
@@ -128,10 +156,6 @@ class CategoricalHead:
     def network_tail(self) -> torch.nn.Module:
         """Maps the MLP's ``n_outputs`` to the parameters (identity: they are the logits)."""
         return torch.nn.Identity()
-
-
-ActionHead = CategoricalHead
-"""The head interface (one implementation so far)."""
 
 
 def make_head(action_space: spaces.Space, masked: bool) -> ActionHead:

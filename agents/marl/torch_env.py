@@ -100,6 +100,7 @@ class BatchedTorchEnv(EnvBase):
         self.use_state = use_state
         self._pending_seeds: list[int | None] = [None] * len(self.envs)
         self._has_mask = bool(getattr(first, "has_action_mask", False))
+        self._slot_starts = np.concatenate([[0], np.cumsum(self.nvec)[:-1]]).astype(np.intp)
         self._last: list[dict[str, np.ndarray]] = [{} for _ in self.envs]
         self._make_specs(lead)
 
@@ -146,7 +147,15 @@ class BatchedTorchEnv(EnvBase):
             ACTIVE: np.asarray(info[ACTIVE], dtype=bool)[:, None],
         }
         if self._has_mask:
-            record[ACTION_MASK] = np.asarray(info[ACTION_MASK], dtype=bool)
+            mask = np.asarray(info[ACTION_MASK], dtype=bool)
+            valid = np.add.reduceat(mask, self._slot_starts, axis=1) > 0  # (n_agents, n_slots)
+            if not valid.all():
+                agent, slot = np.argwhere(~valid)[0]
+                raise ValueError(
+                    f"action_mask leaves agent {self.env.agent_ids[agent]!r} no valid choice in "
+                    f"slot {slot}: every slot needs one (e.g. a 'none' choice)"
+                )
+            record[ACTION_MASK] = mask
         if self.use_state:
             record[STATE_KEY] = np.asarray(self.envs[i].state(), dtype=np.float32)
         return record

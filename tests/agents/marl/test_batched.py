@@ -162,3 +162,13 @@ def test_adapter_rejects_heterogeneous_or_unsupported_spaces() -> None:
     stacked.reset(seed=0)
     with pytest.raises(ValueError, match=r"actions must have shape \(3,\)"):
         stacked.step(np.zeros((3, 2), dtype=int))
+
+
+def test_adapter_rejects_a_mask_of_the_wrong_size() -> None:
+    class ShortMask(StaggeredEnv):
+        def reset(self, seed=None, options=None):
+            obs, infos = super().reset(seed, options)
+            return obs, {a: {"action_mask": np.ones(2, bool)} for a in infos}
+
+    with pytest.raises(ValueError, match=r"has 2 entries, expected sum\(nvec\) = 3"):
+        StackedParallelEnv(ShortMask()).reset(seed=0)

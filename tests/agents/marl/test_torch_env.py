@@ -91,3 +91,10 @@ def test_copies_must_match() -> None:
         BatchedTorchEnv([batched_env(), batched_env(n_agents=4)])
     with pytest.raises(ValueError, match="at least one env"):
         BatchedTorchEnv([])
+
+
+def test_a_slot_without_valid_choices_is_an_error() -> None:
+    env = batched_env(n_agents=2, n_slots=2, n_items=2)
+    env._mask[1, 3:6] = False  # agent_1, slot 1: "none" and both items forbidden
+    with pytest.raises(ValueError, match="leaves agent 'agent_1' no valid choice in slot 1"):
+        BatchedTorchEnv(env).reset()

@@ -125,14 +125,15 @@ def test_resume_refuses_another_architecture(tmp_path) -> None:
         train(env_fn, TrainArgs(run_dir=tmp_path, critic="ippo", **QUICK))
 
 
-def test_departing_agents_and_state_critic_train() -> None:
+def test_departing_agents_and_state_critic_train(capsys) -> None:
     result = train(lambda: StaggeredEnv(3), TrainArgs(critic="ippo", **QUICK))
     assert result.history[-1].episodes == QUICK["steps_per_batch"] // 3
     assert all(
         np.isfinite(row.loss_objective) and np.isfinite(row.loss_critic) for row in result.history
     )
-    result = train(parallel_env, TrainArgs(critic="state", **QUICK))
+    result = train(parallel_env, TrainArgs(critic="state", progress_bar=True, **QUICK))
     assert np.isfinite(result.history[-1].loss_critic)
+    assert "MARL" in capsys.readouterr().err  # the tqdm bar
 
 
 @pytest.mark.parametrize(
