@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -120,7 +119,7 @@ def build_learner(env_fn: EnvFactory, args: TrainArgs) -> Learner:
         entropy_coeff=args.entropy_coef,
         critic_coeff=args.critic_coef,
         loss_critic_type="l2",
-        normalize_advantage=args.normalize_advantage,
+        normalize_advantage=False,  # done in ppo_update, over acting agents only
     )
     loss.set_keys(
         reward=REWARD_KEY,
@@ -173,6 +172,16 @@ def collect(learner: Learner, steps: int, seed: int) -> Any:
     return data
 
 
+def standardize(advantage: torch.Tensor, active: torch.Tensor) -> torch.Tensor:
+    """Advantages ``(B, n_agents, 1)`` shifted and scaled to mean 0, standard deviation 1 over
+    the acting agents' entries (``active``); the others are set to 0."""
+    active = active.expand_as(advantage)
+    count = active.sum().clamp_min(1)
+    mean = torch.where(active, advantage, 0.0).sum() / count
+    var = torch.where(active, (advantage - mean) ** 2, 0.0).sum() / count
+    return torch.where(active, (advantage - mean) / (var.sqrt() + 1e-8), 0.0)
+
+
 def ppo_update(learner: Learner, data: Any, args: TrainArgs) -> dict[str, float]:
     """``args.epochs`` passes of clipped PPO over ``data`` (copies and time flattened) in
     minibatches; mean losses."""
@@ -184,10 +193,12 @@ def ppo_update(learner: Learner, data: Any, args: TrainArgs) -> dict[str, float]
         order = torch.randperm(n_steps)
         for start in range(0, n_steps, args.minibatch_size):
             minibatch = data[order[start : start + args.minibatch_size]]
-            with warnings.catch_warnings():
-                # normalising over time and agents together is intended
-                warnings.filterwarnings("ignore", "You requested advantage normalization")
-                losses = learner.loss(minibatch)
+            if args.normalize_advantage:
+                minibatch.set(
+                    "advantage",
+                    standardize(minibatch.get("advantage"), minibatch.get(ACTIVE_KEY)),
+                )
+            losses = learner.loss(minibatch)
             total = losses["loss_objective"] + losses["loss_critic"] + losses["loss_entropy"]
             learner.optimizer.zero_grad()
             total.backward()

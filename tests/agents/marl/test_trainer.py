@@ -18,6 +18,7 @@ from agents.marl.trainer import (
     episode_returns,
     latest_checkpoint,
     read_progress,
+    standardize,
 )
 
 from .toy_envs import StaggeredEnv
@@ -182,3 +183,29 @@ def test_gae_runs_along_each_copy() -> None:
         torch.testing.assert_close(alone["advantage"], data[i]["advantage"])
     with pytest.raises(ValueError, match=r"n_envs \(3\) must divide steps_per_batch"):
         TrainArgs(n_envs=3, steps_per_batch=20, minibatch_size=10)
+
+
+def test_agents_that_left_do_not_train() -> None:
+    torch.manual_seed(0)
+    learner = build_learner(lambda: StaggeredEnv(3), TrainArgs(critic="ippo", **QUICK))
+    data = collect(learner, 64, seed=0).reshape(-1)
+    inactive = ~data["agents", "active"]
+    assert inactive.any() and (~inactive).any()
+    poisoned = data.clone()
+    for key in ("advantage", "value_target", ("agents", "action_log_prob")):
+        entry = poisoned[key]
+        mask = inactive.reshape(*inactive.shape[:2], *([1] * (entry.ndim - 2))).expand_as(entry)
+        poisoned[key] = torch.where(mask, torch.full_like(entry, 1e6), entry)
+    for batch in (data, poisoned):
+        batch["advantage"] = standardize(batch["advantage"], batch["agents", "active"])
+    assert (data["advantage"][~inactive] != 0).any()
+    losses, after = learner.loss(data), learner.loss(poisoned)
+    for key in ("loss_objective", "loss_critic", "loss_entropy"):
+        torch.testing.assert_close(after[key], losses[key])
+
+
+def test_standardize_over_acting_agents() -> None:
+    advantage = torch.tensor([[[1.0], [100.0]], [[3.0], [-50.0]]])
+    active = torch.tensor([[[True], [False]], [[True], [False]]])
+    out = standardize(advantage, active)
+    torch.testing.assert_close(out[..., 0], torch.tensor([[-1.0, 0.0], [1.0, 0.0]]))
