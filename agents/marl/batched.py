@@ -10,10 +10,10 @@ Conventions:
 
 * Agent ``i`` is ``agent_ids[i]`` (the PettingZoo env's ``possible_agents`` order).
 * ``info`` is one dict of arrays: ``"active"`` ``(n_agents,)`` bool, the agents that act at the
-  next step (an agent that finished keeps its slot with a zero observation, zero reward and
-  ``active`` False until the episode ends); ``"action_mask"`` ``(n_agents, mask_dim)`` bool when
-  the env offers masks (``mask_dim = sum(nvec)`` for MultiDiscrete, ``n`` for Discrete; True =
-  valid).
+  next step (an agent that finished keeps its slot, with its final observation at the step it
+  finishes, then a zero observation, zero reward and ``active`` False until the episode ends);
+  ``"action_mask"`` ``(n_agents, mask_dim)`` bool when the env offers masks
+  (``mask_dim = sum(nvec)`` for MultiDiscrete, ``n`` for Discrete; slot-major; True = valid).
 * The episode is over when every agent is terminated or truncated.
 """
 
@@ -103,7 +103,8 @@ class StackedParallelEnv:
     Observations are flattened to float32 rows; ``info[agent]["action_mask"]`` (if the env
     offers one at reset) is stacked into ``info["action_mask"]`` (rows of finished agents are
     all True, so a masked distribution stays defined). Agents that leave ``env.agents`` keep
-    their row (zeros, ``active`` False) until the episode ends.
+    their row (their final observation at the step they leave, zeros after; ``active`` False)
+    until the episode ends.
 
     Whether the env offers masks is found by one probing ``env.reset()`` at construction (the
     trainer reseeds the env at every reset it makes, so the probe changes no run).
@@ -210,7 +211,9 @@ class StackedParallelEnv:
         for agent in self.agent_ids:
             if agent not in self.env.agents:
                 self._done[self._index[agent]] = True
-        obs_array = self._stack_obs({a: o for a, o in obs.items() if a in self.env.agents})
+        # agents that finish now keep their final observation (a truncated agent's value is
+        # bootstrapped from it); those gone before stay zero
+        obs_array = self._stack_obs({a: o for a, o in obs.items() if a in live})
         return obs_array, reward, terminated, truncated, self._info(infos)
 
     def _agent_action(self, row: np.ndarray) -> Any:

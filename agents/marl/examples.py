@@ -262,9 +262,7 @@ class DispersionBatchedEnv:
         over = self._round >= self.game.rounds
         terminated = np.full(self.game.n_agents, over)
         truncated = np.zeros(self.game.n_agents, dtype=bool)
-        obs = self.game.observe(self._round)
-        if over:
-            obs = np.zeros_like(obs)
+        obs = self.game.observe(self._round)  # at the end: no round one-hot
         return obs, reward, terminated, truncated, self._info(not over)
 
     def state(self) -> np.ndarray:

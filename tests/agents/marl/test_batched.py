@@ -143,7 +143,7 @@ def test_stacked_matches_pettingzoo_step_for_step_with_departures() -> None:
                 assert term[i] == term_ref[agent] and trunc[i] == trunc_ref[agent]
             else:
                 assert r[i] == 0.0 and term[i]  # a finished agent stays finished
-            if agent in reference.agents:
+            if agent in live:  # includes the final observation of an agent leaving now
                 np.testing.assert_array_equal(o[i], o_ref[agent])
             else:
                 np.testing.assert_array_equal(o[i], 0.0)

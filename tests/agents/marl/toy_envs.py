@@ -12,7 +12,8 @@ from pettingzoo import ParallelEnv
 
 class StaggeredEnv(ParallelEnv):
     """Agent ``i`` of ``n`` plays ``i + 1`` steps, then leaves ``agents`` (terminated; the last
-    agent is truncated instead). Observation: ``[i, t, noise]`` (noise from the reset seed);
+    agent is truncated instead). Observation: ``[i, t, noise]`` (noise from the reset seed;
+    ``[i, t, -1]`` as the final observation of a leaving agent);
     reward of an agent: ``(i + 1) * action - t``. ``Discrete(3)`` actions, no masks."""
 
     metadata: ClassVar[dict[str, Any]] = {"name": "staggered_v0", "render_modes": []}
@@ -52,7 +53,8 @@ class StaggeredEnv(ParallelEnv):
         truncations = {a: a == last and self._t >= len(self.possible_agents) for a in self.agents}
         self.agents = [a for a in self.agents if not (terminations[a] or truncations[a])]
         obs = self._obs()
-        obs.update({a: np.zeros(3, np.float32) for a in rewards if a not in self.agents})
+        final = {a: np.array([int(a[1:]), self._t, -1.0], np.float32) for a in rewards}
+        obs.update({a: final[a] for a in rewards if a not in self.agents})
         return obs, rewards, terminations, truncations, {a: {} for a in rewards}
 
 
