@@ -21,14 +21,14 @@ from agents.marl.trainer import (
     standardize,
 )
 
-from .toy_envs import StaggeredEnv
+from .toy_envs import StaggeredEnv, WideEnv
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 #: The learnability instance: 3 agents, 3 slots of MultiDiscrete([4, 4, 4]), masked items.
 TINY = {"n_agents": 3, "n_slots": 3, "n_items": 3, "layout_seed": 0}
 SOLVE = {
-    "total_steps": 6_144,
+    "total_steps": 8_192,
     "n_envs": 16,
     "steps_per_batch": 256,
     "minibatch_size": 64,
@@ -209,3 +209,19 @@ def test_standardize_over_acting_agents() -> None:
     active = torch.tensor([[[True], [False]], [[True], [False]]])
     out = standardize(advantage, active)
     torch.testing.assert_close(out[..., 0], torch.tensor([[-1.0, 0.0], [1.0, 0.0]]))
+
+
+def test_qvpn_shaped_env_trains_on_valid_actions_only() -> None:
+    env_fn = WideEnv
+    learner = build_learner(env_fn, TrainArgs(n_envs=2, **QUICK))
+    data = collect(learner, 64, seed=0).reshape(-1)
+    assert data["agents", "action"].shape == (64, 3, 150)
+    starts = torch.tensor(np.concatenate([[0], np.cumsum(WideEnv.NVEC)[:-1]]))
+    chosen = data["agents", "action_mask"].gather(-1, starts + data["agents", "action"])
+    assert chosen.all()  # every sampled choice was valid under that step's mask
+    result = train(env_fn, TrainArgs(n_envs=2, **QUICK))
+    assert all(np.isfinite([row.loss_objective, row.loss_critic]).all() for row in result.history)
+    greedy = evaluate(result.policy, env_fn, episodes=2)
+    assert greedy.per_agent.shape == (3,) and np.all(
+        (greedy.per_agent >= 0) & (greedy.per_agent <= 2)
+    )

@@ -107,3 +107,65 @@ class RandomLengthEnv(ParallelEnv):
         if over:
             self.agents = []
         return obs, rewards, terminations, truncations, infos
+
+
+class WideEnv(ParallelEnv):
+    """qVPN-shaped: 3 agents, a 300-feature observation, ``MultiDiscrete([3, 5, 2] * 50)``
+    (150 slots of unequal size), a random action mask per agent and step in ``infos`` (choice 0
+    always valid). Reward: the share of an agent's slots on their last valid choice. Two
+    rounds."""
+
+    metadata: ClassVar[dict[str, Any]] = {"name": "wide_v0", "render_modes": []}
+    NVEC = (3, 5, 2) * 50
+
+    def __init__(self) -> None:
+        self.possible_agents = ["org_0", "org_1", "org_2"]
+        self.agents: list[str] = []
+        self._obs_space = spaces.Box(-1.0, 1.0, (300,), np.float32)
+        self._act_space = spaces.MultiDiscrete(self.NVEC)
+        self._rng = np.random.default_rng()
+        self._t = 0
+        self._masks: dict[str, np.ndarray] = {}
+
+    def observation_space(self, agent: str) -> spaces.Box:
+        return self._obs_space
+
+    def action_space(self, agent: str) -> spaces.MultiDiscrete:
+        return self._act_space
+
+    def _draw(self):
+        obs, infos = {}, {}
+        for agent in self.agents:
+            mask = self._rng.random(sum(self.NVEC)) < 0.6
+            mask[np.concatenate([[0], np.cumsum(self.NVEC)[:-1]])] = True
+            self._masks[agent] = mask
+            obs[agent] = self._rng.uniform(-1, 1, 300).astype(np.float32)
+            infos[agent] = {"action_mask": mask}
+        return obs, infos
+
+    def reset(self, seed: int | None = None, options: dict | None = None):
+        if seed is not None:
+            self._rng = np.random.default_rng(seed)
+        self.agents = list(self.possible_agents)
+        self._t = 0
+        return self._draw()
+
+    def step(self, actions: dict[str, Any]):
+        starts = np.concatenate([[0], np.cumsum(self.NVEC)[:-1]])
+        rewards = {}
+        for agent in self.agents:
+            mask = self._masks[agent]
+            last = np.array(
+                [
+                    np.flatnonzero(mask[s : s + n])[-1]
+                    for s, n in zip(starts, self.NVEC, strict=True)
+                ]
+            )
+            rewards[agent] = float(np.mean(np.asarray(actions[agent]) == last))
+        self._t += 1
+        over = self._t >= 2
+        agents = list(self.agents)
+        obs, infos = self._draw()
+        if over:
+            self.agents = []
+        return obs, rewards, {a: over for a in agents}, {a: False for a in agents}, infos
