@@ -12,6 +12,7 @@ case in :func:`make_head`, not a change to the PPO loop. Implemented: Discrete a
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Any, ClassVar, Protocol
 
 import torch
@@ -23,6 +24,19 @@ from agents.marl.batched import action_nvec
 GROUP = "agents"
 LOGITS_KEY = (GROUP, "logits")
 MASK_KEY = (GROUP, "action_mask")
+
+
+@functools.lru_cache(maxsize=32)
+def _padding_index(nvec: tuple[int, ...]) -> torch.Tensor:
+    """``(n_slots, max(nvec))`` indices into the flat logits plus one padding column (index
+    ``sum(nvec)``) for the choices a slot does not have."""
+    width, total = max(nvec), sum(nvec)
+    index = torch.full((len(nvec), width), total, dtype=torch.long)
+    start = 0
+    for slot, n in enumerate(nvec):
+        index[slot, :n] = torch.arange(start, start + n)
+        start += n
+    return index
 
 
 class MaskedMultiCategorical(D.Distribution):
@@ -58,16 +72,9 @@ class MaskedMultiCategorical(D.Distribution):
         width = max(self.nvec)
         if all(n == width for n in self.nvec):
             padded = logits.unflatten(-1, (len(self.nvec), width))
-        else:
-            fill = torch.finfo(logits.dtype).min
-            parts = torch.split(logits, self.nvec, dim=-1)
-            padded = torch.stack(
-                [
-                    torch.nn.functional.pad(part, (0, width - part.shape[-1]), value=fill)
-                    for part in parts
-                ],
-                dim=-2,
-            )
+        else:  # one gather into (n_slots, width); the padding reads an extra -inf-like column
+            fill = logits.new_full((*logits.shape[:-1], 1), torch.finfo(logits.dtype).min)
+            padded = torch.cat([logits, fill], dim=-1)[..., _padding_index(self.nvec)]
         self._categorical = D.Categorical(logits=padded, validate_args=False)
         super().__init__(batch_shape=logits.shape[:-1], validate_args=False)
 
