@@ -19,6 +19,7 @@ Conventions:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -228,6 +229,10 @@ class StackedParallelEnv:
 
     def close(self) -> None:
         self.env.close()
+
+
+EnvFactory = Callable[[], "ParallelEnv | BatchedParallelEnv"]
+"""Builds a fresh env: a PettingZoo parallel env or a :class:`BatchedParallelEnv`."""
 
 
 def as_batched(env: ParallelEnv | BatchedParallelEnv) -> BatchedParallelEnv:

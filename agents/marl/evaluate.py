@@ -9,7 +9,7 @@ import torch
 from torchrl.envs.utils import ExplorationType, set_exploration_type, step_mdp
 from torchrl.modules import ProbabilisticActor
 
-from agents.marl.batched import as_batched
+from agents.marl.batched import EnvFactory, as_batched
 from agents.marl.torch_env import REWARD_KEY, STATE_KEY, BatchedTorchEnv
 
 
@@ -23,7 +23,7 @@ class Evaluation(NamedTuple):
 
 def evaluate(
     policy: ProbabilisticActor,
-    env_fn,
+    env_fn: EnvFactory,
     episodes: int = 10,
     seed: int = 0,
     max_steps: int = 100_000,

@@ -35,19 +35,17 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import torch
-from pettingzoo import ParallelEnv
 from torchrl.envs.utils import ExplorationType, set_exploration_type
 from torchrl.modules import ProbabilisticActor
 from torchrl.objectives import ClipPPOLoss, ValueEstimators
 
 from agents.checkpoints import CheckpointFormat, remove_stale_temporaries
 from agents.marl.args import ARCHITECTURE_FIELDS, TrainArgs
-from agents.marl.batched import BatchedParallelEnv, as_batched
+from agents.marl.batched import EnvFactory, as_batched
 from agents.marl.heads import make_head
 from agents.marl.policy import LOG_PROB_KEY, VALUE_KEY, build_actor, build_critic
 from agents.marl.torch_env import ACTION_KEY, ACTIVE_KEY, GROUP, REWARD_KEY, BatchedTorchEnv
 
-EnvFactory = Callable[[], ParallelEnv | BatchedParallelEnv]
 STATE_FILE = "state.pt"
 PROGRESS_FORMAT = 1
 CHECKPOINT_FORMAT = CheckpointFormat(version=PROGRESS_FORMAT, payload=STATE_FILE)

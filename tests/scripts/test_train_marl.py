@@ -59,6 +59,16 @@ def test_defaults_and_critic_flags() -> None:
     assert module.parse_args(["--n-envs", "8"]).train_args.n_envs == 8
 
 
+def test_registered_names_resolve_to_their_parallel_env(monkeypatch) -> None:
+    import qnet_envs.registration as registration
+    from agents.marl.examples import parallel_env
+
+    monkeypatch.setitem(registration.PARALLEL_ENVS, "dispersion", "agents.marl.examples")
+    module = _module()
+    assert module.resolve_env("dispersion") is parallel_env
+    assert module.resolve_env("agents.marl.examples:batched_env").__name__ == "batched_env"
+
+
 def _run(*argv: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
