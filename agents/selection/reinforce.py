@@ -274,11 +274,7 @@ def _train(
             tracker.record(state, float(r))
         b = tracker(state)
 
-        log_pi = logp.gather(1, draws.view(active.size, -1)).view(active.size, batch_size, slots)
-        log_pi = log_pi.sum(dim=(0, 2))  # (batch,)
-        entropy = -slots * (logp.exp() * torch.where(open_active, logp, 0.0)).sum()
-        advantage = torch.as_tensor(rewards - b, dtype=torch.float32)
-        loss = -(advantage * log_pi).mean() - entropy_coef * entropy
+        loss, entropy = policy_loss(logp, open_active, draws, rewards - b, entropy_coef)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -322,6 +318,29 @@ def _train(
         time_to_target_s=time_to_target,
         policy=net,
     )
+
+
+def policy_loss(
+    logp: torch.Tensor,
+    valid: torch.Tensor,
+    draws: torch.Tensor,
+    advantage: np.ndarray,
+    entropy_coef: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Alg. 1's update as a loss to minimise, and the policy entropy.
+
+    ``logp`` ``(n_active, width)`` log-probabilities of the pairs that have versions, ``valid``
+    the same shape (real versions, not padding), ``draws`` ``(n_active, batch, R)`` the sampled
+    versions, ``advantage`` ``(batch,)`` the ``r_b - b(s)``. Returns
+    ``-mean_b[advantage_b * log pi(a_b|s)] - entropy_coef * H`` with
+    ``log pi(a_b|s) = sum_u sum_i log pi_u(a_{b,u}^i)`` and ``H = R sum_u H(pi_u)``, and ``H``.
+    """
+    n_active, batch, slots = draws.shape
+    log_pi = logp.gather(1, draws.reshape(n_active, -1)).view(n_active, batch, slots)
+    log_pi = log_pi.sum(dim=(0, 2))  # (batch,)
+    entropy = -slots * (logp.exp() * torch.where(valid, logp, 0.0)).sum()
+    adv = torch.as_tensor(advantage, dtype=logp.dtype)
+    return -(adv * log_pi).mean() - entropy_coef * entropy, entropy
 
 
 def _greedy(logp: np.ndarray, n: np.ndarray, slots: int) -> np.ndarray:

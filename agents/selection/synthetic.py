@@ -98,6 +98,27 @@ def capacity_model(
     The defaults are the size of the paper's Sec. IV-E experiment: 150 pairs, 3 slots, 5
     candidate paths per pair, up to 7 hops, tens to hundreds of versions per pair.
     """
+    for name, (low, high), floor in (
+        ("versions", versions, 0),
+        ("path_len", path_len, 1),
+        ("capacity", capacity, 0),
+        ("cost", cost, 1),
+    ):
+        if not floor <= low <= high:
+            raise ValueError(
+                f"{name} must be (low, high) with {floor} <= low <= high, got {low, high}"
+            )
+    if path_len[1] > n_links:
+        raise ValueError(f"path_len high={path_len[1]} must be <= n_links={n_links}")
+    for name, value in (
+        ("n_pairs", n_pairs),
+        ("max_slots", max_slots),
+        ("paths_per_pair", paths_per_pair),
+    ):
+        if value < 1:
+            raise ValueError(f"{name} must be >= 1, got {value}")
+    if versions[1] == 0:
+        raise ValueError("versions high must be >= 1 (some pair needs a version)")
     rng = np.random.default_rng(seed)
     n_ver = rng.integers(versions[0], versions[1] + 1, size=n_pairs)
     cap = rng.uniform(*capacity, size=n_links)
