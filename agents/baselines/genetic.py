@@ -20,7 +20,12 @@ baseline, as in the paper's Fig. 7) go into the first population as given and ma
    otherwise the children are copies of the parents. Blocks are never split.
 5. Mutation (Fig. 2, the last cell of candidate ``n``): with probability ``mutation_rate`` a
    child has ``mutation_slots`` random cells (of pairs with at least one version) redrawn
-   uniformly among the pair's other versions.
+   uniformly among the pair's other versions. Because repeated versions count once, a row
+   like ``(a, a, b)`` uses ``{a, b}``; redrawing one cell can only add a version or drop a
+   copy, so swapping ``a`` for ``c`` takes two mutations in a row when a third version
+   lowers the fitness. With probability ``replace_share`` (default 0.5) the new
+   version therefore replaces every copy of the old one in the row (a swap of one version of
+   the pair's set); otherwise only the drawn cell changes.
 6. The children are evaluated (cache first) and replace everything but the elites.
 
 ## Static and dynamic GA (Sec. III-A-1)
@@ -147,6 +152,7 @@ def genetic_search(
     n_elites: int = 2,
     crossover_points: int = 1,
     mutation_slots: int = 1,
+    replace_share: float = 0.5,
     patience: int | None = None,
     target_fitness: float | None = None,
     seeds: Sequence[np.ndarray] = (),
@@ -166,6 +172,8 @@ def genetic_search(
         raise ValueError(f"n_elites must be < population={population}, got {n_elites}")
     _check_int("crossover_points", crossover_points, 1)
     _check_int("mutation_slots", mutation_slots, 1)
+    if not 0.0 <= replace_share <= 1.0:
+        raise ValueError(f"replace_share must be in [0, 1], got {replace_share}")
     if patience is not None:
         _check_int("patience", patience, 1)
     if target_fitness is not None and not math.isfinite(target_fitness):
@@ -204,7 +212,7 @@ def genetic_search(
         order = np.argsort(-fit, kind="stable")
         pool = order[: max(2, math.ceil(share * population))]
         children = _breed(rng, pop, pool, population - n_elites, cx_rate, crossover_points)
-        _mutate(rng, children, n, mutable, mut_rate, mutation_slots)
+        _mutate(rng, children, n, mutable, mut_rate, mutation_slots, replace_share)
         child_fit = np.array([fitness(c) for c in children])
         pop = np.concatenate([pop[order[:n_elites]], children])
         fit = np.concatenate([fit[order[:n_elites]], child_fit])
@@ -285,16 +293,23 @@ def _mutate(
     mutable: np.ndarray,
     rate: float,
     slots_per_mutation: int,
+    replace_share: float,
 ) -> None:
-    """In place: each child, with probability ``rate``, gets cells redrawn among other versions."""
+    """In place: each child, with probability ``rate``, gets cells redrawn among other versions;
+    a redrawn version replaces all its copies in the row with probability ``replace_share``."""
     slots = children.shape[2]
     cells = mutable.size * slots
-    for child in children[rng.random(len(children)) < rate]:
+    for c in np.flatnonzero(rng.random(len(children)) < rate):
+        child = children[c]  # a view: the edits land in ``children``
         for cell in rng.choice(cells, size=min(slots_per_mutation, cells), replace=False):
             u, s = int(mutable[cell // slots]), int(cell % slots)
             current, count = int(child[u, s]), int(n[u])
             if count == 1 or current < 0:
                 child[u, s] = int(rng.integers(count))
-            else:  # uniform over the pair's versions other than the current one
-                draw = int(rng.integers(count - 1))
-                child[u, s] = draw + (draw >= current)
+                continue
+            draw = int(rng.integers(count - 1))  # uniform over the pair's other versions
+            new = draw + (draw >= current)
+            if rng.random() < replace_share:
+                child[u][child[u] == current] = new  # the version leaves the row for good
+            else:
+                child[u, s] = new

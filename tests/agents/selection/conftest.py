@@ -56,7 +56,7 @@ def tiny_lp_problem(seed: int, with_features: bool = True) -> SelectionProblem:
     ).problem(with_features=with_features)
 
 
-@pytest.fixture(scope="module", params=TINY_LP_SEEDS)
+@pytest.fixture(scope="session", params=TINY_LP_SEEDS)
 def tiny_lp(request: pytest.FixtureRequest) -> tuple[SelectionProblem, float]:
     """A tiny LP problem and its brute-force optimum."""
     problem = tiny_lp_problem(request.param)
@@ -82,10 +82,16 @@ def penalised_problem() -> SelectionProblem:
     return SelectionProblem(n_versions=n, max_slots=3, fitness=fitness)
 
 
-@pytest.fixture(scope="module")
-def penalised() -> tuple[SelectionProblem, float]:
+@pytest.fixture(scope="session")
+def penalised_optimum() -> tuple[SelectionProblem, float, np.ndarray]:
+    """:func:`penalised_problem`, its optimum and an optimal selection."""
     problem = penalised_problem()
-    return problem, brute_force(problem)[0]
+    return problem, *brute_force(problem)
+
+
+@pytest.fixture
+def penalised(penalised_optimum) -> tuple[SelectionProblem, float]:
+    return penalised_optimum[:2]
 
 
 class CountingFitness:
@@ -100,6 +106,12 @@ class CountingFitness:
         self.calls += 1
         self.seen.append(np.asarray(sel).tobytes())
         return self.fitness(sel)
+
+
+@pytest.fixture
+def brute() -> Callable[[SelectionProblem], tuple[float, np.ndarray]]:
+    """:func:`brute_force`."""
+    return brute_force
 
 
 @pytest.fixture
