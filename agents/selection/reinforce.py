@@ -151,6 +151,7 @@ class ReinforceResult:
     best_fitness: float
     greedy_selection: np.ndarray  # (n_pairs, max_slots) canonical, most probable versions
     greedy_fitness: float
+    rewards: np.ndarray  # (epochs_run, batch_size) every sampled selection's reward
     reward_mean: np.ndarray  # (epochs_run,) mean batch reward per epoch
     reward_max: np.ndarray  # (epochs_run,) best batch reward per epoch
     baseline: np.ndarray  # (epochs_run,) b(s) used in each epoch's update
@@ -259,6 +260,7 @@ def _train(
     best_sel: np.ndarray | None = None
     best_fit = -math.inf
     curves: dict[str, list[float]] = {k: [] for k in ("mean", "max", "b", "h", "wall")}
+    all_rewards: list[np.ndarray] = []
     time_to_target: float | None = None
     stop_reason, epoch = "epochs", 0
     while epoch < epochs and time_to_target is None:
@@ -279,6 +281,7 @@ def _train(
         loss.backward()
         optimizer.step()
 
+        all_rewards.append(rewards)
         i = int(np.argmax(rewards))
         if rewards[i] > best_fit:
             best_sel, best_fit = selections[i].copy(), float(rewards[i])
@@ -305,6 +308,7 @@ def _train(
         best_fitness=best_fit,
         greedy_selection=canonical(greedy),
         greedy_fitness=greedy_fit,
+        rewards=np.array(all_rewards).reshape(epoch, batch_size),
         reward_mean=np.array(curves["mean"]),
         reward_max=np.array(curves["max"]),
         baseline=np.array(curves["b"]),
