@@ -9,8 +9,8 @@ constraints). Reported:
 * the GA (population 100, dynamic schedule): generations/min, evaluations and cache hits;
 * REINFORCE (batch 16; MLP on the version features and the free logit table): epochs/min,
   and the share of an epoch spent in the LP;
-* with ``--race-epochs``: REINFORCE's wall time to reach the GA's final W-EGR (the paper's
-  Fig. 8 comparison).
+* with ``--race-epochs``: REINFORCE's wall time (both policies) to reach the GA's final W-EGR
+  (the paper's Fig. 8 comparison).
 
 All on one torch thread and one process. Numbers are for this machine; only ratios travel.
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import platform
 import time
 from collections.abc import Callable
@@ -111,20 +112,23 @@ def main() -> None:
             "wall_s": rl.wall_time_s,
         }
 
-    if args.race_epochs > 0:
+    for policy in ("mlp", "table") if args.race_epochs > 0 else ():
         race = reinforce_search(
             problem,
             epochs=args.race_epochs,
             batch_size=args.batch_size,
+            policy=policy,
+            learning_rate=1e-3 if policy == "mlp" else 1e-2,
             target_fitness=ga.best_fitness,
             seed=args.seed,
         )
-        rows["REINFORCE mlp to the GA's best"] = {
+        rows[f"REINFORCE {policy} to the GA's best"] = {
             "target_wegr": ga.best_fitness,
             "ga_wall_s": ga.wall_time_s,
             "reached": float(race.time_to_target_s is not None),
             "time_to_target_s": race.time_to_target_s or float("nan"),
             "epochs": race.epochs_run,
+            "evaluations": race.evaluations,
             "best_wegr": race.best_fitness,
             "greedy_wegr": race.greedy_fitness,
         }
@@ -134,6 +138,7 @@ def main() -> None:
     if args.json is not None:
         payload = {
             "machine": platform.platform(),
+            "load_average_1min": os.getloadavg()[0],
             "python": platform.python_version(),
             "problem": {
                 "pairs": int(n.size),

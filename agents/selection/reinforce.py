@@ -37,8 +37,12 @@ with no decay, see ``docs/selection.md``).
 ## Decode and stopping
 At the end the greedy selection takes each pair's ``min(R, n_u)`` most probable versions (the
 paper: "the paths with the largest probabilities"). The run keeps the best selection it ever
-sampled. It stops after ``epochs`` epochs, or as soon as the best fitness reaches
-``target_fitness`` (its wall time is ``time_to_target_s``).
+sampled, and by default scores the greedy decode after every update too (``greedy_every=1``;
+the paper's Fig. 7 curve is the W-EGR of "the paths with the largest probabilities"). Samples
+drawn with replacement from a peaked policy often repeat a version and so use fewer than
+``R``; the greedy decode does not, and is often the better selection. It stops after
+``epochs`` epochs, or as soon as the best fitness reaches ``target_fitness`` (its wall time is
+``time_to_target_s``).
 
 Usage::
 
@@ -156,12 +160,13 @@ class ReinforceResult:
     reward_max: np.ndarray  # (epochs_run,) best batch reward per epoch
     baseline: np.ndarray  # (epochs_run,) b(s) used in each epoch's update
     entropy: np.ndarray  # (epochs_run,) H(pi(.|s)) in nats before each update
+    greedy_history: np.ndarray  # (epochs_run,) greedy W-EGR after each update; NaN if unscored
     wall_s: np.ndarray  # (epochs_run,) seconds since start at the end of each epoch
     epochs_run: int
     evaluations: int  # fitness (LP) calls
     cache_hits: int  # fitness requests answered from the memo
     wall_time_s: float
-    stop_reason: str  # "epochs" or "target" (reached by a sample during training)
+    stop_reason: str  # "epochs" or "target" (reached during training)
     time_to_target_s: float | None  # seconds until best >= target_fitness; None if not reached
     policy: VersionPolicy
 
@@ -176,6 +181,7 @@ def reinforce_search(
     hidden: Sequence[int] = (128, 128),
     policy: str = "auto",
     target_fitness: float | None = None,
+    greedy_every: int | None = 1,
     state: Hashable | None = None,
     baseline: AverageRewardBaseline | None = None,
     seed: int | None = 0,
@@ -184,7 +190,9 @@ def reinforce_search(
 
     ``policy``: ``"mlp"`` (needs ``version_features``), ``"table"``, or ``"auto"`` (mlp when
     there are version features). ``state`` keys the baseline (default: the tuple of pair
-    indices); pass a shared ``baseline`` to carry its counters across workloads. Runs on one
+    indices); pass a shared ``baseline`` to carry its counters across workloads.
+    ``greedy_every``: score the greedy decode after every that many updates (one memoised LP;
+    it counts for the best selection and the target; ``None``: only at the end). Runs on one
     torch thread and are deterministic for a ``seed``.
     """
     validate_problem(problem)
@@ -205,6 +213,10 @@ def reinforce_search(
         raise ValueError(f"hidden must be a non-empty sequence of ints >= 1, got {hidden!r}")
     if target_fitness is not None and not math.isfinite(target_fitness):
         raise ValueError(f"target_fitness must be finite or None, got {target_fitness}")
+    if greedy_every is not None and (
+        isinstance(greedy_every, bool) or not isinstance(greedy_every, int) or greedy_every < 1
+    ):
+        raise ValueError(f"greedy_every must be an int >= 1 or None, got {greedy_every!r}")
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -218,6 +230,7 @@ def reinforce_search(
             hidden,
             policy,
             target_fitness,
+            greedy_every,
             state,
             baseline,
             seed,
@@ -235,6 +248,7 @@ def _train(
     hidden: Sequence[int],
     policy_kind: str,
     target_fitness: float | None,
+    greedy_every: int | None,
     state: Hashable | None,
     baseline: AverageRewardBaseline | None,
     seed: int | None,
@@ -259,7 +273,7 @@ def _train(
 
     best_sel: np.ndarray | None = None
     best_fit = -math.inf
-    curves: dict[str, list[float]] = {k: [] for k in ("mean", "max", "b", "h", "wall")}
+    curves: dict[str, list[float]] = {k: [] for k in ("mean", "max", "b", "h", "wall", "greedy")}
     all_rewards: list[np.ndarray] = []
     time_to_target: float | None = None
     stop_reason, epoch = "epochs", 0
@@ -285,10 +299,17 @@ def _train(
         i = int(np.argmax(rewards))
         if rewards[i] > best_fit:
             best_sel, best_fit = selections[i].copy(), float(rewards[i])
+        greedy_fit = math.nan
+        if greedy_every is not None and epoch % greedy_every == 0:
+            with torch.no_grad():
+                greedy = _greedy(net().numpy(), n, slots)
+            greedy_fit = fitness(greedy)
+            if greedy_fit > best_fit:
+                best_sel, best_fit = greedy, greedy_fit
         now = time.perf_counter() - start
         for key, value in zip(
-            ("mean", "max", "b", "h", "wall"),
-            (rewards.mean(), rewards.max(), b, entropy.item(), now),
+            ("mean", "max", "b", "h", "wall", "greedy"),
+            (rewards.mean(), rewards.max(), b, entropy.item(), now, greedy_fit),
             strict=True,
         ):
             curves[key].append(float(value))
@@ -313,6 +334,7 @@ def _train(
         reward_max=np.array(curves["max"]),
         baseline=np.array(curves["b"]),
         entropy=np.array(curves["h"]),
+        greedy_history=np.array(curves["greedy"]),
         wall_s=np.array(curves["wall"]),
         epochs_run=epoch,
         evaluations=fitness.evaluations,
