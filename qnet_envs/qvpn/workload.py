@@ -103,7 +103,7 @@ def generate(base: Instance, spec: WorkloadSpec, *, name: str, description: str 
     )
 
 
-def _placeholder(**overrides: Any) -> Instance:
+def _settings_carrier(**overrides: Any) -> Instance:
     """An instance with a one-pair dummy workload, to carry network and physics settings."""
     return Instance(
         org_weights=(1.0,),
@@ -121,7 +121,7 @@ def _placeholder(**overrides: Any) -> Instance:
 def paper_instance(seed: int = 0, **overrides: Any) -> Instance:
     """The paper's Sec. IV workload on engineered SURFnet (3 x 50 pairs, 16 thresholds)."""
     return generate(
-        _placeholder(**overrides),
+        _settings_carrier(**overrides),
         WorkloadSpec(seed=seed),
         name="default",
         description=(
@@ -147,7 +147,7 @@ def sec4e_instance(seed: int = 0, **overrides: Any) -> Instance:
     }
     settings.update(overrides)
     return generate(
-        _placeholder(**settings),
+        _settings_carrier(**settings),
         WorkloadSpec(
             seed=seed,
             n_orgs=1,
