@@ -124,7 +124,6 @@ def _program(instance: Instance, kept: IntArray) -> tuple[LinearProgram, FloatAr
     rows, cols, vals = rows[order], cols[order], vals[order]
     start = np.zeros(2 * n + 1, dtype=np.int64)
     np.cumsum(np.bincount(cols, minlength=2 * n), out=start[1:])
-    row_link + n
     program = LinearProgram(
         cost=np.concatenate([vt.coefficient[kept] * scale, np.zeros(n)]),
         col_lower=np.zeros(2 * n),
