@@ -88,30 +88,64 @@ def test_shipped_maze_is_what_the_generator_makes_and_is_seeded():
     assert other.spec != MazeGenerator().design().spec
 
 
-def test_every_stage_is_a_perfect_maze_of_healthy_links():
+def _healthy_links(stage) -> list[int]:
+    fidelities = np.array([singlet_fidelity(rho) for rho in stage.states])
+    healthy = np.isclose(fidelities, generators.HEALTHY_FIDELITY)
+    assert np.all(healthy | np.isclose(fidelities, generators.DAMAGED_FIDELITY))
+    return [int(e) for e in np.flatnonzero(healthy)]
+
+
+def _healthy_trails(stage) -> set[tuple[int, ...]]:
+    """Every trail of healthy links from Alice to Bob within the action budget, by a plain
+    depth-first search (independent of the oracle)."""
+    healthy = set(_healthy_links(stage))
+    links_at: dict[int, list[tuple[int, int]]] = collections.defaultdict(list)
+    for e in healthy:
+        u, v = (int(x) for x in stage.edges[e])
+        links_at[u].append((e, v))
+        links_at[v].append((e, u))
+    found: set[tuple[int, ...]] = set()
+
+    def walk(node: int, trail: tuple[int, ...]) -> None:
+        if node == stage.bob:
+            found.add(trail)
+            return
+        if len(trail) == stage.max_actions:
+            return
+        for e, there in links_at[node]:
+            if e not in trail:
+                walk(there, (*trail, e))
+
+    walk(stage.alice, ())
+    return found
+
+
+def test_every_stage_is_a_maze_of_healthy_links():
     maze = _maze()
     assert maze.num_stages == len(generators.MAZE_SCHEDULE) == 10
-    for stage in maze.stages:
-        fidelities = np.array([singlet_fidelity(rho) for rho in stage.states])
-        healthy = np.isclose(fidelities, generators.HEALTHY_FIDELITY)
-        assert np.all(healthy | np.isclose(fidelities, generators.DAMAGED_FIDELITY))
-        graph = nx.Graph(tuple(int(x) for x in stage.edges[e]) for e in np.flatnonzero(healthy))
-        assert graph.number_of_nodes() == stage.num_nodes and nx.is_tree(graph)
+    for i, stage in enumerate(maze.stages):
+        healthy = _healthy_links(stage)
+        graph = nx.Graph(tuple(int(x) for x in stage.edges[e]) for e in healthy)
+        assert graph.number_of_nodes() == stage.num_nodes and nx.is_connected(graph)
+        assert len(healthy) <= stage.num_nodes - 1 + generators.MAZE_HEALED
+        assert (
+            nx.shortest_path_length(graph, stage.alice, stage.bob) == (generators.MAZE_SCHEDULE[i])
+        )
 
 
-def test_each_stage_has_one_long_working_route_and_breaks_the_previous():
-    previous = None
+def test_working_routes_are_the_healthy_trails_and_break_from_stage_to_stage():
+    previous: set[tuple[int, ...]] = set()
     for i, stage in enumerate(_maze().stages):
         route, fidelity = best_route(stage)
-        assert len(route) == generators.MAZE_SCHEDULE[i]
+        assert len(route) == generators.MAZE_SCHEDULE[i] >= 13
         assert fidelity > generators.WORKING_FIDELITY
-        working = [o.route for o in routes_at_least(stage, 0.8) if o.fidelity > 0.8]
-        assert working == [tuple(route)]
-        assert len(route) - 1 >= 12
-        if previous is not None:
-            before, _ = core.route_fidelity(core.Network.compile(stage), previous)
-            assert before < generators.WORKING_FIDELITY
-        previous = route
+        working = {o.route for o in routes_at_least(stage, 0.8) if o.fidelity > 0.8}
+        assert working == _healthy_trails(stage)
+        assert min(len(r) for r in working) == len(route)
+        network = core.Network.compile(stage)
+        for old in previous:
+            assert core.route_fidelity(network, old)[0] < generators.WORKING_FIDELITY
+        previous = working
 
 
 @pytest.mark.parametrize(
@@ -120,6 +154,8 @@ def test_each_stage_has_one_long_working_route_and_breaks_the_previous():
         ({"schedule": ()}, "schedule must list at least one stage"),
         ({"schedule": (13, 24)}, r"schedule\[1\] must be an integer in \[1, 23\]"),
         ({"schedule": (13, 17), "max_actions": 15}, "max_actions must be >= the longest"),
+        ({"max_actions": 24}, "max_actions must be <= 23"),
+        ({"healed": -1}, "healed must be an integer >= 0"),
     ],
 )
 def test_maze_generator_rejects_bad_arguments(kwargs, message):
@@ -132,3 +168,14 @@ def test_an_impossible_path_length_is_a_design_error():
     layout = grid_layout(3, 3, alice=(0, 0), bob=(2, 2))
     with pytest.raises(generators.DesignError, match="path of 5 links"):
         MazeGenerator(layout=layout, schedule=(5,), max_actions=8).design()
+
+
+def test_healing_keeps_the_shortest_working_route_and_a_perfect_maze_heals_nothing():
+    layout = grid_layout(4, 4, alice=(0, 0), bob=(3, 3))
+    perfect = MazeGenerator(layout=layout, schedule=(8, 10), max_actions=12, healed=0).design()
+    healed = MazeGenerator(layout=layout, schedule=(8, 10), max_actions=12, healed=4).design()
+    for p, h in zip(perfect.stages, healed.stages, strict=True):
+        assert len(layout.edges) - len(p.damaged) == len(layout.positions) - 1
+        assert p.damaged >= h.damaged and len(p.damaged) - len(h.damaged) <= 4
+        graph = nx.Graph(layout.edges[e] for e in set(range(len(layout.edges))) - h.damaged)
+        assert nx.shortest_path_length(graph, layout.alice, layout.bob) == len(h.route)

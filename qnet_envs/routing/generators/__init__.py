@@ -39,7 +39,7 @@ Modules, one job each (every public name is re-exported here):
 - :mod:`.designer`: :func:`design`, a scenario whose optimal routes have a given length;
 - :mod:`.family_generators`: :class:`FamilyGenerator`, the three series and :data:`FAMILIES`;
 - :mod:`.evolving`: :class:`EvolvingGenerator`, the evolving network (paper Sec. 4.4);
-- :mod:`.maze`: :class:`MazeGenerator`, the harder evolving network (a perfect maze per stage)
+- :mod:`.maze`: :class:`MazeGenerator`, the harder evolving network (a maze per stage)
   and :func:`grid_layout`;
 - :mod:`.shipped`: the small :func:`tiny` scenario and :func:`shipped_specs`, every shipped file.
 """
@@ -89,6 +89,7 @@ from qnet_envs.routing.generators.layout import (
     max_actions_for,
 )
 from qnet_envs.routing.generators.maze import (
+    MAZE_HEALED,
     MAZE_MAX_ACTIONS,
     MAZE_SCHEDULE,
     MazeGenerator,
@@ -109,6 +110,7 @@ __all__ = [
     "FAMILIES",
     "HEALTHY_FIDELITY",
     "INTERMEDIARIES",
+    "MAZE_HEALED",
     "MAZE_MAX_ACTIONS",
     "MAZE_SCHEDULE",
     "PAPER_MAX_ACTIONS",
