@@ -304,10 +304,11 @@ class EvolvingSwapRoutingEnv(SwapRoutingEnv):
       are masked it does not separate agents: random valid play keeps it up about 97% of the
       time (``docs/routing-evolving-masked.md``).
     * ``evolving-maze`` (``qnet_envs/SwapRouting-EvolvingMaze-v0``) is the harder benchmark:
-      an 8 x 8 grid where each stage is a perfect maze (the healthy links form a spanning tree,
-      every other link is damaged), so exactly one route has ``F > 0.8``, with 12 to 16
-      intermediary nodes; random valid play walks it with probability 10^-8 to 10^-5 per game
-      and keeps the network up well under 5% of the time (``docs/routing-evolving-maze.md``).
+      an 8 x 8 grid where each stage is a maze (the healthy links are a random spanning tree
+      plus up to 16 more links, every other link is damaged), so the routes with ``F > 0.8``
+      are the trails of healthy links, the shortest with 12 to 16 intermediary nodes; random
+      valid play walks one with probability 5e-7 to 2e-4 per game, far from the optimum
+      (``docs/routing-scenarios.md``; uptimes per agent: ``docs/routing-evolving-maze.md``).
 
     Once an episode reaches Bob with ``F > success_threshold`` (0.8), the agent holds a working
     route and keeps it until the network next changes: the clock jumps to the next stage
