@@ -566,7 +566,8 @@ def _evolving_agents_tables(ev: dict[str, Any]) -> list[str]:
         "through all stages (the policy carries over). Random players: uniform over the 4 "
         "slots (an invalid action ends the game) or over the valid slots. Oracle: the exact "
         "best route of the current stage in every game (the optimum). Spread over seeds: "
-        "standard deviation (ddof 1), min and max.",
+        "standard deviation (ddof 1), min and max. The stages, with the exact probability that "
+        "one game of random valid actions holds a working route: `docs/routing-scenarios.md`.",
         "",
         "| agent | seeds | mean uptime | std | min | max | per seed | actions played (mean) "
         "| wall time per run (s) |",

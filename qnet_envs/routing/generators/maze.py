@@ -18,8 +18,8 @@ Every working route of stage ``i - 1`` must cross a link damaged in stage ``i``:
 healthy in both stages must not join Alice and Bob within ``max_actions`` hops (a trail
 contains a path no longer than itself), for the tree and for each healed link.
 
-Random valid play holds a working route only by walking one of a few hundred long trails out
-of some 10^8, with probability about 10^-7 to 10^-4 per game
+Random valid play holds a working route only by walking one of a dozen to a few hundred long
+trails out of some 10^8, with probability about 10^-7 to 10^-4 per game
 (``scripts/make_routing_scenarios.py`` checks every stage with the exact oracle and prints it).
 A learner can do better: the per-step reward ``F_i - F_{i-1}`` drops by about 0.4 on a damaged
 link, so it can learn to stay on healthy links and then has only the maze to solve.
@@ -53,8 +53,8 @@ from qnet_envs.routing.generators.search import DesignError
 MAZE_SCHEDULE: tuple[int, ...] = (13, 15, 17, 15, 13, 17, 15, 17, 13, 15)
 #: Action budget of every stage: the longest path (17 links) plus ``ACTION_SLACK``.
 MAZE_MAX_ACTIONS = 20
-#: Links outside the tree kept healthy per stage: more working routes (all as long as the
-#: tree's path), fewer dead ends.
+#: Links outside the tree kept healthy per stage, at most: more working routes (none shorter
+#: than the tree's path) and fewer dead ends, so that a learner can find one.
 MAZE_HEALED = 16
 _TREE_DRAWS = 5_000  # spanning trees drawn at most per stage
 
@@ -145,8 +145,8 @@ class MazeGenerator:
     Attributes:
         layout: the grid (default :func:`grid_layout`); any layout works.
         seed: the generator's seed.
-        schedule: links of the working route per stage (each at least Alice and Bob's hop
-            distance, and at most 23, or no route would keep ``F > 0.8``).
+        schedule: links of the shortest working route per stage (each at least Alice and Bob's
+            hop distance, and at most 23, or no route would keep ``F > 0.8``).
         max_actions: the action budget of every stage (at least the longest path, at most 23).
         healed: links outside the tree healed per stage, at most.
         name: scenario name.
@@ -187,7 +187,8 @@ class MazeGenerator:
         """The :class:`EvolvingDesign` (deterministic for a given generator).
 
         Raises:
-            DesignError: no tree of :data:`_TREE_DRAWS` has the stage's path length.
+            DesignError: no tree of :data:`_TREE_DRAWS` drawn has the stage's path length and
+                breaks the previous stage's working routes.
         """
         stages: list[Design] = []
         previous_healthy: frozenset[int] = frozenset()
