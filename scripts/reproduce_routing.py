@@ -457,7 +457,7 @@ def markdown(report: dict[str, Any]) -> str:
     if report.get("evolving"):
         lines += _evolving_table(report["evolving"], args)
     if report.get("evolving_agents"):
-        lines += _evolving_agents_tables(report["evolving_agents"])
+        lines += _evolving_agents_tables(report["evolving_agents"], args)
     return "\n".join(lines) + "\n"
 
 
@@ -550,10 +550,16 @@ def _evolving_table(ev: dict[str, Any], args: dict[str, Any]) -> list[str]:
     ]
 
 
-def _evolving_agents_tables(ev: dict[str, Any]) -> list[str]:
+def _evolving_agents_tables(ev: dict[str, Any], args: dict[str, Any]) -> list[str]:
     settings = ev["settings"]
     summary = ev.get("summary", {})
     agents = [a for a in EVOLVING_AGENTS if a in summary]
+    wanted = args.get("evolving_seeds", 0)
+    missing = [
+        f"{EVOLVING_AGENT_NAMES[a]} {len(summary[a]['seeds']) if a in summary else 0}"
+        for a in args.get("evolving_agents") or ()
+        if a not in summary or len(summary[a]["seeds"]) < wanted
+    ]
     lines = [
         "",
         f"## Evolving network, per agent (`{settings['env_id']}`, "
@@ -568,6 +574,16 @@ def _evolving_agents_tables(ev: dict[str, Any]) -> list[str]:
         "best route of the current stage in every game (the optimum). Spread over seeds: "
         "standard deviation (ddof 1), min and max. The stages, with the exact probability that "
         "one game of random valid actions holds a working route: `docs/routing-scenarios.md`.",
+    ]
+    if missing:
+        lines += [
+            "",
+            f"**Not finished**: {wanted} seeds per agent were asked for; seeds done so far: "
+            + ", ".join(missing)
+            + ". The command above resumes (`--evolving-resume`): it keeps these runs and "
+            "runs the missing seeds.",
+        ]
+    lines += [
         "",
         "| agent | seeds | mean uptime | std | min | max | per seed | actions played (mean) "
         "| wall time per run (s) |",

@@ -96,7 +96,7 @@ def test_one_cell_report(tmp_path: Path) -> None:
     assert rendered.read_text() == markdown
 
 
-def test_evolving_agents_report_and_resume(tmp_path: Path) -> None:
+def test_evolving_agents_report_and_resume(reproduce, tmp_path: Path) -> None:
     """The per-agent evolving path on the maze network at a tiny budget: the oracle's uptime is
     exact (it holds a working route after its route's length in every stage), the summary
     agrees with the runs, and --evolving-resume runs only the missing seeds."""
@@ -131,6 +131,11 @@ def test_evolving_agents_report_and_resume(tmp_path: Path) -> None:
     assert ev["runs"]["uniform"][0]["actions_played"] == total  # never up at this budget
     markdown = report_json.with_suffix(".md").read_text()
     assert f"| oracle (exact best route, every stage) | 1 | {run['uptime']:.4f} |" in markdown
+    assert "Not finished" not in markdown
+    partial = {**report, "args": {**report["args"], "evolving_seeds": 2}}
+    assert "seeds done so far: oracle (exact best route, every stage) 1, " in (
+        reproduce.markdown(partial)
+    )
 
     again = [*command, "--evolving-seeds", "2", "--evolving-resume"]
     subprocess.run(again, check=True, capture_output=True, text=True, cwd=ROOT, timeout=300)
