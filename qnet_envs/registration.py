@@ -29,6 +29,10 @@ GYMNASIUM_ENVS: dict[str, tuple[str, dict[str, Any]]] = {
         {"scenario": "phase-noise-06"},
     ),
     "SwapRouting-Evolving-v0": ("qnet_envs.routing.env:EvolvingSwapRoutingEnv", {}),
+    "SwapRouting-EvolvingMaze-v0": (
+        "qnet_envs.routing.env:EvolvingSwapRoutingEnv",
+        {"scenario": "evolving-maze"},
+    ),
 }
 
 #: PettingZoo parallel envs: name -> module exporting ``parallel_env``.

@@ -13,7 +13,13 @@ and is checked against the exact oracle (``agents.baselines.oracle.best_route``)
   (it walks the reversing link), and Dijkstra ends below it;
 * evolving: every stage has a route with ``F > 0.8`` and breaks the previous stage's best route
   (``F < 0.8``); over all stages the events damage links with all three noise types and heal
-  some.
+  some;
+* evolving-maze: in every stage the optimal route has the scheduled length, every route with
+  ``F > 0.8`` (``oracle.routes_at_least``) has at least 12 intermediary nodes, and every
+  working route of the previous stage has ``F < 0.8`` (its best is reported). The table
+  gives, per stage, the number of routes with ``F > 0.8``, the exact probability that one game
+  of random valid (and of uniformly random) actions plays one, the mean game length of random
+  valid play (simulated, seeded) and what they make of a stage of 100,000 actions.
 
 Usage::
 
@@ -29,6 +35,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import statistics
 import sys
 import textwrap
 import tomllib
@@ -36,8 +43,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from agents.baselines.dijkstra import dijkstra_route
-from agents.baselines.oracle import best_route
+from agents.baselines.monte_carlo import RandomPlayer, masked_walk_probability
+from agents.baselines.oracle import best_route, routes_at_least
 from qnet_envs.routing import core, generators
 from qnet_envs.routing.evolving import EvolvingScenario
 from qnet_envs.routing.scenario import SCENARIO_DIR, Scenario
@@ -235,10 +245,79 @@ def verify_evolving(spec: dict[str, Any], evolving: EvolvingScenario) -> tuple[l
     return rows, problems
 
 
+#: Maze stages: random valid games simulated for the mean game length, the stage length.
+MAZE_GAMES = 4000
+MAZE_STAGE_ACTIONS = 100_000  # 10^6 actions over 10 stages, as in the paper
+MAZE_MIN_INTERMEDIARIES = 12
+
+
+def random_valid_uptime(success: float, mean_length: float, stage_actions: int) -> float:
+    """Expected up fraction of a stage for random valid play, in the geometric approximation.
+
+    Games of ``mean_length`` actions each succeed independently with probability ``success``;
+    the ``n``-th game succeeding leaves ``1 - n * mean_length / stage_actions`` of the stage up.
+    """
+    if success <= 0.0:
+        return 0.0
+    games = int(stage_actions // mean_length)
+    n = np.arange(1, games + 1)
+    terms = success * (1.0 - success) ** (n - 1) * (1.0 - n * mean_length / stage_actions)
+    return float(terms.sum())
+
+
+def verify_maze(
+    spec: dict[str, Any], evolving: EvolvingScenario, seed: int = 0
+) -> tuple[list, list[str]]:
+    """Rows (one per stage) and problems of the maze network (module docstring)."""
+    rows, problems, previous = [], [], []
+    for i, stage in enumerate(evolving.stages):
+        route, fidelity = best_route(stage)
+        working = [
+            o for o in routes_at_least(stage, generators.WORKING_FIDELITY) if o.fidelity > 0.8
+        ]
+        network = core.Network.compile(stage)
+        valid_q = float(sum(masked_walk_probability(network, o.route) for o in working))
+        uniform_q = sum(0.25 ** len(o.route) for o in working)
+        player = RandomPlayer(stage, "masked")
+        rng = np.random.default_rng([seed, i])
+        length = statistics.fmean(player.play(rng).actions for _ in range(MAZE_GAMES))
+        before = [core.route_fidelity(network, old)[0] for old in previous]
+        rows.append(
+            {
+                "stage": i,
+                "events": len(spec["stages"][i]["events"]),
+                "intermediaries": len(route) - 1,
+                "optimal F": fidelity,
+                "routes F > 0.8": len(working),
+                "shortest F > 0.8": min((len(o.route) - 1 for o in working), default=None),
+                "valid q": valid_q,
+                "uniform q": uniform_q,
+                "valid E[L]": length,
+                "valid E[L]/q": length / valid_q if valid_q else math.inf,
+                "valid P(up in stage)": 1.0 - (1.0 - valid_q) ** (MAZE_STAGE_ACTIONS / length),
+                "valid uptime (approx.)": random_valid_uptime(valid_q, length, MAZE_STAGE_ACTIONS),
+                "previous best F": max(before) if before else None,
+            }
+        )
+        if len(route) != generators.MAZE_SCHEDULE[i]:
+            problems.append(f"evolving-maze stage {i}: optimal route has {len(route)} links")
+        if not working:
+            problems.append(f"evolving-maze stage {i}: no route with F > 0.8")
+        short = [o for o in working if len(o.route) - 1 < MAZE_MIN_INTERMEDIARIES]
+        if short:
+            problems.append(f"evolving-maze stage {i}: {len(short)} short routes with F > 0.8")
+        if before and not max(before) < generators.WORKING_FIDELITY:
+            problems.append(f"evolving-maze stage {i}: a previous working route keeps F > 0.8")
+        previous = [o.route for o in working]
+    return rows, problems
+
+
 # ------------------------------------------------------------------------------- reporting
 def _fmt(value: Any) -> str:
     if value is None:
         return "-"
+    if isinstance(value, float) and value != 0.0 and (abs(value) < 1e-3 or abs(value) >= 1e5):
+        return f"{value:.3g}"
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
@@ -253,6 +332,7 @@ def document(
     specs: dict[str, dict[str, Any]],
     static: Sequence[dict[str, Any]],
     stages: Sequence[dict[str, Any]],
+    maze: Sequence[dict[str, Any]],
 ) -> str:
     """``docs/routing-scenarios.md``."""
     families = "\n".join(
@@ -300,6 +380,7 @@ the module docstring); this script checks every file against the exact oracle an
 
 {families}
 * **`evolving`**: {specs["evolving"]["description"]}
+* **`evolving-maze`**: {specs["evolving-maze"]["description"]}
 * **`default`**: a copy of `white-noise-06`, the default scenario of `SwapRouting-v0`.
 * **`tiny`**: {specs["tiny"]["description"]}
 
@@ -317,7 +398,27 @@ additive, so Dijkstra is optimal there; it fails wherever damage cancels.
 
 "previous best F": the previous stage's optimal route played in this stage (must be < 0.8).
 
-{markdown_table(stages)}"""
+{markdown_table(stages)}
+## Harder evolving network (`evolving-maze`) stages
+
+The paper's evolving network reproduces Sec. 4.4; `evolving-maze` is the harder benchmark
+(`qnet_envs/SwapRouting-EvolvingMaze-v0`): every stage a maze on an 8 x 8 grid, a random
+spanning tree of healthy links plus up to {generators.MAZE_HEALED} healed links
+(`qnet_envs.routing.generators.maze`). "routes F > 0.8": every admissible route with F > 0.8,
+enumerated by the exact oracle (`routes_at_least`); "shortest F > 0.8": the fewest intermediary
+nodes among them. All admissible routes are not counted: the trails from Alice grow about
+2.5-fold per link on this grid (73,345 unfinished trails of 12 links in stage 0), so some 10^8
+at {generators.MAZE_MAX_ACTIONS} links. "valid q" / "uniform q": the exact
+probability that one game of random valid actions (uniformly random actions) plays a route
+with F > 0.8 (`masked_walk_probability`; `(1/4)^links`). "valid E[L]": mean game length of
+random valid play, simulated ({MAZE_GAMES:,} seeded games); "valid E[L]/q": the expected
+actions until it first holds a working route. With {MAZE_STAGE_ACTIONS:,} actions per stage
+(10^6 over 10 stages): "valid P(up in stage)", the probability it holds one before the stage
+ends, and "valid uptime (approx.)", its expected up fraction of the stage (games of mean
+length, geometric number of games). "previous best F": the best the previous stage's working
+route does here (must be < 0.8).
+
+{markdown_table(maze)}"""
 
 
 # ------------------------------------------------------------------------------------ main
@@ -338,16 +439,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             path = SCENARIO_DIR / f"{name}.toml"
             if not path.is_file() or path.read_text() != text:
                 problems.append(f"{name}: {path} differs from the generator's output")
-    static, stages = [], []
+    static, stages, maze = [], [], []
     for name, spec in specs.items():
         if name == "evolving":
             stages, found = verify_evolving(spec, EvolvingScenario.from_dict(spec))
+        elif name == "evolving-maze":
+            maze, found = verify_maze(spec, EvolvingScenario.from_dict(spec))
         else:
             row, found = verify_static(name, spec, Scenario.from_dict(spec))
             static.append(row)
         problems += found
     print(markdown_table(static))
     print(markdown_table(stages))
+    print(markdown_table(maze))
     if problems:
         print("FAILED:\n  " + "\n  ".join(problems), file=sys.stderr)
         return 1
@@ -355,7 +459,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         SCENARIO_DIR.mkdir(parents=True, exist_ok=True)
         for name, text in texts.items():
             (SCENARIO_DIR / f"{name}.toml").write_text(text)
-        DOC.write_text(document(specs, static, stages))
+        DOC.write_text(document(specs, static, stages, maze))
         print(f"wrote {len(texts)} files to {SCENARIO_DIR} and {DOC}")
     return 0
 

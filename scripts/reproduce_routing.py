@@ -17,7 +17,19 @@ amplitude damping, correlated phase noise) and size (6-16 intermediary nodes):
 * the ratios of both Monte Carlo expectations to the PPO median.
 
 Evolving network (Fig. 7): uptime of PPO and of Monte Carlo on ``qnet_envs/SwapRouting-Evolving-v0``
-over ``--evolving-total`` actions.
+over ``--evolving-total`` actions. With ``--evolving-agents`` the evolving part instead runs each
+named agent for ``--evolving-seeds`` seeds on ``--evolving-env`` (e.g. the harder
+``qnet_envs/SwapRouting-EvolvingMaze-v0``): uniformly random actions (``uniform``), random valid
+actions (``valid``), plain PPO (``ppo``), MaskablePPO (``maskable-ppo``) and, as the optimum,
+the exact oracle's route in every stage (``oracle``); each (agent, seed) is one job of the
+``--workers`` pool, the report is rewritten after each, and ``--evolving-resume`` keeps the runs
+the JSON already holds (a stopped run restarted with the same command finishes the rest). The
+report gives uptime and per-stage uptime, mean, standard deviation, min and max over seeds::
+
+    python scripts/reproduce_routing.py --skip-static --evolving-env \
+        qnet_envs/SwapRouting-EvolvingMaze-v0 --evolving-agents oracle uniform valid ppo \
+        maskable-ppo --evolving-seeds 5 --workers 2 --evolving-resume \
+        --json docs/routing-evolving-maze.json
 
 Writes JSON (``--json``, default ``runs/routing-reproduction.json``: ``runs/`` is git-ignored)
 and a Markdown report beside it (``--markdown``). The pages in ``docs/`` were written by passing
@@ -43,7 +55,7 @@ import os
 import statistics
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -254,6 +266,174 @@ def evolving(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+# ------------------------------------------------------------------ evolving, per agent
+EVOLVING_AGENTS = ("oracle", "uniform", "valid", "ppo", "maskable-ppo")
+EVOLVING_AGENT_NAMES = {
+    "oracle": "oracle (exact best route, every stage)",
+    "uniform": "uniformly random actions",
+    "valid": "random valid actions",
+    "ppo": "PPO",
+    "maskable-ppo": "MaskablePPO",
+}
+_DRAWS = 4096  # random actions drawn per call of the generator
+
+
+def evolving_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """What every evolving job shares (plain values: jobs run in worker processes)."""
+    return {
+        "env_id": args.evolving_env,
+        "total_actions": args.evolving_total,
+        "n_steps": args.evolving_n_steps,
+        "ent_coef": args.ppo_ent_coef,
+        "learning_rate": args.evolving_learning_rate,
+    }
+
+
+def evolving_run(agent: str, seed: int, settings: dict[str, Any]) -> dict[str, Any]:
+    """One agent's run through every stage of an evolving network (in a worker process).
+
+    ``ppo`` / ``maskable-ppo`` learn on one env whose clock is the network's, the policy
+    carrying over from stage to stage; ``uniform`` / ``valid`` play random actions (over the
+    4 slots / over the valid slots); ``oracle`` plays the exact oracle's best route of the
+    current stage in every game.
+    """
+    import gymnasium as gym
+
+    import qnet_envs  # noqa: F401
+
+    started = time.perf_counter()
+    env = gym.make(settings["env_id"], total_actions=settings["total_actions"])
+    if agent in ("ppo", "maskable-ppo"):
+        played = _train_through(env, agent, seed, settings)
+    elif agent in ("uniform", "valid", "oracle"):
+        played = _play_through(env, agent, seed)
+    else:
+        raise ValueError(f"agent must be one of {EVOLVING_AGENTS}, got {agent!r}")
+    info = env.unwrapped.evolution_info()
+    return {
+        "seed": seed,
+        "uptime": info["uptime"],
+        "stage_uptime": info["stage_uptime"],
+        "actions_played": played,
+        "wall_time_s": time.perf_counter() - started,
+    }
+
+
+def _train_through(env: Any, agent: str, seed: int, settings: dict[str, Any]) -> int:
+    import torch
+    from sb3_contrib import MaskablePPO
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    torch.set_num_threads(1)
+    total = settings["total_actions"]
+
+    class StopAtEnd(BaseCallback):
+        def _on_step(self) -> bool:
+            return self.locals["infos"][0]["clock"] < total
+
+    algo_class = MaskablePPO if agent == "maskable-ppo" else PPO
+    model = algo_class(
+        "MlpPolicy",
+        env,
+        n_steps=settings["n_steps"],
+        ent_coef=settings["ent_coef"],
+        learning_rate=settings["learning_rate"],
+        seed=seed,
+        device="cpu",
+    )
+    model.learn(total, callback=StopAtEnd())
+    return int(model.num_timesteps)
+
+
+def _play_through(env: Any, agent: str, seed: int) -> int:
+    """Random (or oracle) play until the run's clock ends; returns the actions played."""
+    from agents.baselines.oracle import best_route
+    from qnet_envs.routing import core
+    from qnet_envs.routing.scenario import MAX_DEGREE
+
+    raw = env.unwrapped
+    routes: dict[int, tuple[core.Network, list[int]]] = {}
+    rng = np.random.default_rng(seed)
+    draws = iter(())
+    played = 0
+    _, info = env.reset(seed=seed)
+    total = raw.total_actions
+    while info["clock"] < total:
+        if agent == "oracle":
+            stage = info["stage"]
+            if stage not in routes:
+                routes[stage] = core.Network.compile(raw.scenario), best_route(raw.scenario)[0]
+            network, route = routes[stage]
+            edge = route[len(info["route"])]
+            action = int(np.flatnonzero(network.slot_edge[info["node"]] == edge)[0])
+        else:
+            draw = next(draws, None)
+            if draw is None:
+                draws = iter(rng.integers(12, size=_DRAWS).tolist())
+                draw = next(draws)
+            if agent == "valid":
+                slots = np.flatnonzero(info["action_mask"])
+                action = int(slots[draw % len(slots)])
+            else:
+                action = draw % MAX_DEGREE
+        *_, terminated, truncated, info = env.step(action)
+        played += 1
+        if terminated or truncated:
+            clock = info["clock"]
+            _, info = env.reset()
+            assert info["clock"] == clock
+    return played
+
+
+def evolving_agents(args: argparse.Namespace, report: dict[str, Any]) -> dict[str, Any]:
+    """Every (agent, seed) of ``--evolving-agents``, two workers at a time; resumable."""
+    results = report["evolving_agents"]
+    runs: dict[str, list[dict[str, Any]]] = results["runs"]
+    settings = evolving_settings(args)
+    # Random players first (cheap), then the learners seed by seed, alternating.
+    order = [a for a in EVOLVING_AGENTS if a in args.evolving_agents and a not in LEARNERS]
+    jobs = [(a, s) for a in order for s in range(args.evolving_seeds)]
+    learners = [a for a in LEARNERS if a in args.evolving_agents]
+    jobs += [(a, s) for s in range(args.evolving_seeds) for a in learners]
+    todo = [(a, s) for a, s in jobs if all(r["seed"] != s for r in runs.setdefault(a, []))]
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        futures = {pool.submit(evolving_run, a, s, settings): (a, s) for a, s in todo}
+        for future in as_completed(futures):
+            agent, seed = futures[future]
+            run = future.result()
+            runs[agent] = sorted([*runs[agent], run], key=lambda r: r["seed"])
+            results["summary"] = {a: summarise(r) for a, r in runs.items() if r}
+            print(f"{args.evolving_env} {agent} seed {seed}: uptime {run['uptime']:.4f}")
+            write(report, args)
+    return results
+
+
+LEARNERS = ("ppo", "maskable-ppo")
+
+
+def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Mean, standard deviation (over seeds, ``ddof=1``; 0 for one seed), min and max of the
+    uptime and of each stage's uptime."""
+
+    def stats(values: list[float]) -> dict[str, float]:
+        return {
+            "mean": statistics.fmean(values),
+            "std": statistics.stdev(values) if len(values) > 1 else 0.0,
+            "min": min(values),
+            "max": max(values),
+        }
+
+    stages = len(runs[0]["stage_uptime"])
+    return {
+        "seeds": [r["seed"] for r in runs],
+        "uptime": stats([r["uptime"] for r in runs]),
+        "stage_uptime": [stats([r["stage_uptime"][i] for r in runs]) for i in range(stages)],
+        "mean_wall_time_s": statistics.fmean(r["wall_time_s"] for r in runs),
+        "mean_actions_played": statistics.fmean(r["actions_played"] for r in runs),
+    }
+
+
 # ------------------------------------------------------------------------------ reports
 def _fmt(value: float) -> str:
     if value is None or (isinstance(value, float) and math.isinf(value)):
@@ -276,6 +456,8 @@ def markdown(report: dict[str, Any]) -> str:
         lines += _static_table(report)
     if report.get("evolving"):
         lines += _evolving_table(report["evolving"], args)
+    if report.get("evolving_agents"):
+        lines += _evolving_agents_tables(report["evolving_agents"], args)
     return "\n".join(lines) + "\n"
 
 
@@ -368,6 +550,77 @@ def _evolving_table(ev: dict[str, Any], args: dict[str, Any]) -> list[str]:
     ]
 
 
+def _evolving_agents_tables(ev: dict[str, Any], args: dict[str, Any]) -> list[str]:
+    settings = ev["settings"]
+    summary = ev.get("summary", {})
+    agents = [a for a in EVOLVING_AGENTS if a in summary]
+    wanted = args.get("evolving_seeds", 0)
+    missing = [
+        f"{EVOLVING_AGENT_NAMES[a]} {len(summary[a]['seeds']) if a in summary else 0}"
+        for a in args.get("evolving_agents") or ()
+        if a not in summary or len(summary[a]["seeds"]) < wanted
+    ]
+    lines = [
+        "",
+        f"## Evolving network, per agent (`{settings['env_id']}`, "
+        f"{settings['total_actions']:,} actions)",
+        "",
+        "Uptime: the fraction of the run's actions during which the agent held a route with "
+        "F > 0.8 (`info['uptime']`; once it holds one, it keeps it to the end of the stage). "
+        f"PPO and MaskablePPO: Stable-Baselines3 defaults but n_steps {settings['n_steps']}, "
+        f"ent_coef {settings['ent_coef']}, learning_rate {settings['learning_rate']}, one env "
+        "through all stages (the policy carries over). Random players: uniform over the 4 "
+        "slots (an invalid action ends the game) or over the valid slots. Oracle: the exact "
+        "best route of the current stage in every game (the optimum). Spread over seeds: "
+        "standard deviation (ddof 1), min and max. The stages, with the exact probability that "
+        "one game of random valid actions holds a working route: `docs/routing-scenarios.md`.",
+    ]
+    if missing:
+        lines += [
+            "",
+            f"**Not finished**: {wanted} seeds per agent were asked for; seeds done so far: "
+            + ", ".join(missing)
+            + ". The command above resumes (`--evolving-resume`): it keeps these runs and "
+            "runs the missing seeds.",
+        ]
+    lines += [
+        "",
+        "| agent | seeds | mean uptime | std | min | max | per seed | actions played (mean) "
+        "| wall time per run (s) |",
+        "|---|---:|---:|---:|---:|---:|---|---:|---:|",
+    ]
+    for agent in agents:
+        row, up = summary[agent], summary[agent]["uptime"]
+        per_seed = ", ".join(f"{r['uptime']:.4f}" for r in ev["runs"][agent])
+        lines.append(
+            f"| {EVOLVING_AGENT_NAMES[agent]} | {len(row['seeds'])} | {up['mean']:.4f} | "
+            f"{up['std']:.4f} | {up['min']:.4f} | {up['max']:.4f} | {per_seed} | "
+            f"{row['mean_actions_played']:,.0f} | {row['mean_wall_time_s']:,.0f} |"
+        )
+    if agents:
+        stages = len(summary[agents[0]]["stage_uptime"])
+        lines += [
+            "",
+            "Per-stage uptime, mean ± standard deviation over the seeds (min–max below):",
+            "",
+            "| agent | " + " | ".join(f"stage {i}" for i in range(stages)) + " |",
+            "|---|" + "---:|" * stages,
+        ]
+        for agent in agents:
+            cells = summary[agent]["stage_uptime"]
+            lines.append(
+                f"| {EVOLVING_AGENT_NAMES[agent]} | "
+                + " | ".join(f"{c['mean']:.3f} ± {c['std']:.3f}" for c in cells)
+                + " |"
+            )
+            lines.append(
+                "| (min–max) | "
+                + " | ".join(f"{c['min']:.3f}–{c['max']:.3f}" for c in cells)
+                + " |"
+            )
+    return lines
+
+
 DEFAULT_JSON = ROOT / "runs" / "routing-reproduction.json"
 
 
@@ -442,6 +695,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="evolving network with MaskablePPO against random play over valid actions only",
     )
     parser.add_argument(
+        "--evolving-env",
+        default="qnet_envs/SwapRouting-Evolving-v0",
+        help="the evolving env id (--evolving-agents runs only; the paper's network by default, "
+        "qnet_envs/SwapRouting-EvolvingMaze-v0 the harder one)",
+    )
+    parser.add_argument(
+        "--evolving-agents",
+        nargs="+",
+        choices=EVOLVING_AGENTS,
+        help="run these agents on --evolving-env, --evolving-seeds seeds each, instead of the "
+        "PPO-against-Monte-Carlo evolving run",
+    )
+    parser.add_argument(
+        "--evolving-resume",
+        action="store_true",
+        help="with --evolving-agents: keep the runs the --json report already holds for the "
+        "same env and settings, run only the missing ones",
+    )
+    parser.add_argument(
         "--skip-evolving", action="store_true", help="run the static scenarios only"
     )
     parser.add_argument("--skip-static", action="store_true", help="run the evolving network only")
@@ -487,10 +759,30 @@ def main() -> None:
     if not args.skip_static:
         with ProcessPoolExecutor(max_workers=args.workers) as pool:
             static_scenarios(args, pool, report)
-    if not args.skip_evolving:
+    if not args.skip_evolving and args.evolving_agents:
+        report["evolving_agents"] = _resumed(args)
+        evolving_agents(args, report)
+    elif not args.skip_evolving:
         report["evolving"] = evolving(args)
     write(report, args)
     print(markdown(report))
+
+
+def _resumed(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``evolving_agents`` part to start from: empty, or with ``--evolving-resume`` the
+    runs of the existing report (which must have the same env and settings)."""
+    fresh = {"settings": evolving_settings(args), "runs": {}, "summary": {}}
+    if not args.evolving_resume or not args.json.exists():
+        return fresh
+    old = json.loads(args.json.read_text()).get("evolving_agents")
+    if not old:
+        return fresh
+    if old["settings"] != fresh["settings"]:
+        raise SystemExit(
+            f"--evolving-resume: {args.json} was made with {old['settings']}, "
+            f"not {fresh['settings']}; drop --evolving-resume or pass another --json"
+        )
+    return old
 
 
 def write(report: dict[str, Any], args: argparse.Namespace) -> None:

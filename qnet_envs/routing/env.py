@@ -292,10 +292,23 @@ class EvolvingSwapRoutingEnv(SwapRoutingEnv):
     ## Description
     The evolving network of "Routing in quantum networks using reinforcement learning"
     (Sec. 4.4). The run lasts ``total_actions`` actions (default 10^6) split evenly into the
-    scenario's stages (10 for the shipped ``evolving`` scenario); at each stage boundary events
-    damp or heal links (white noise, amplitude damping, phase noise) so that the previous best
-    route falls below the success threshold. The game within a stage is exactly
-    :class:`SwapRoutingEnv`'s.
+    scenario's stages (10 for both shipped evolving scenarios); at each stage boundary events
+    damp or heal links so that the previous best route falls below the success threshold. The
+    game within a stage is exactly :class:`SwapRoutingEnv`'s.
+
+    Two shipped scenarios (``docs/routing-scenarios.md``):
+
+    * ``evolving`` (``qnet_envs/SwapRouting-Evolving-v0``) reproduces the paper: the clustered
+      network, damage by white noise, amplitude damping and phase noise, optimal routes of 4 to
+      10 intermediary nodes. Many healthy routes survive each stage, so once invalid actions
+      are masked it does not separate agents: random valid play keeps it up about 97% of the
+      time (``docs/routing-evolving-masked.md``).
+    * ``evolving-maze`` (``qnet_envs/SwapRouting-EvolvingMaze-v0``) is the harder benchmark:
+      an 8 x 8 grid where each stage is a maze (the healthy links are a random spanning tree
+      plus up to 16 more links, every other link is damaged), so the routes with ``F > 0.8``
+      are the trails of healthy links, the shortest with 12 to 16 intermediary nodes; random
+      valid play walks one with probability 5e-7 to 2e-4 per game, far from the optimum
+      (``docs/routing-scenarios.md``; uptimes per agent: ``docs/routing-evolving-maze.md``).
 
     Once an episode reaches Bob with ``F > success_threshold`` (0.8), the agent holds a working
     route and keeps it until the network next changes: the clock jumps to the next stage
@@ -328,14 +341,16 @@ class EvolvingSwapRoutingEnv(SwapRoutingEnv):
     ones), ``uptime``, and ``stage_uptime`` (per stage, the fraction of its actions up so far).
 
     ## Arguments
-    ``scenario``: an evolving scenario name (default ``"evolving"``), path or
-    :class:`~qnet_envs.routing.evolving.EvolvingScenario`; ``total_actions``: int >= number of
-    stages; ``success_threshold``: in (0, 1); ``render_mode``, ``invalid_action_reward`` as
-    :class:`SwapRoutingEnv`.
+    ``scenario``: an evolving scenario name (default ``"evolving"``, or ``"evolving-maze"``),
+    path or :class:`~qnet_envs.routing.evolving.EvolvingScenario`; ``total_actions``: int >=
+    number of stages; ``success_threshold``: in (0, 1); ``render_mode``,
+    ``invalid_action_reward`` as :class:`SwapRoutingEnv`.
 
     ## Version History
     * v0: initial release. Later fixes that keep v0: as :class:`SwapRoutingEnv`'s, and
-      ``info["event"]`` names the run's end (``"end_of_run"``; it said ``"moved"``).
+      ``info["event"]`` names the run's end (``"end_of_run"``; it said ``"moved"``). The id
+      ``qnet_envs/SwapRouting-EvolvingMaze-v0`` (scenario ``evolving-maze``) was added later;
+      the env's behaviour did not change.
     """
 
     def __init__(

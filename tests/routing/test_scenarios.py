@@ -93,10 +93,16 @@ def test_contract_names_are_importable_from_the_package():
 
 # ------------------------------------------------------------------------ shipped files
 def test_the_shipped_set_is_complete():
-    expected = {*FAMILY_FILES, "evolving", "default", "tiny"}
+    expected = {*FAMILY_FILES, "evolving", "evolving-maze", "default", "tiny"}
     assert set(SHIPPED) == expected
     # The names the package registry refers to.
-    assert {"white-noise-06", "amplitude-damping-06", "phase-noise-06", "evolving"} <= expected
+    assert {
+        "white-noise-06",
+        "amplitude-damping-06",
+        "phase-noise-06",
+        "evolving",
+        "evolving-maze",
+    } <= expected
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import shlex
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 from agents.baselines import dijkstra, oracle
 from agents.baselines.monte_carlo import random_policy_stats
 from qnet_envs.routing import Scenario
+from qnet_envs.routing.evolving import EvolvingScenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "reproduce_routing.py"
@@ -92,3 +94,59 @@ def test_one_cell_report(tmp_path: Path) -> None:
         timeout=60,
     )
     assert rendered.read_text() == markdown
+
+
+def test_evolving_agents_report_and_resume(reproduce, tmp_path: Path) -> None:
+    """The per-agent evolving path on the maze network at a tiny budget: the oracle's uptime is
+    exact (it holds a working route after its route's length in every stage), the summary
+    agrees with the runs, and --evolving-resume runs only the missing seeds."""
+    report_json = tmp_path / "maze.json"
+    total = 1000
+    command = [
+        sys.executable, str(SCRIPT),
+        "--skip-static",
+        "--evolving-env", "qnet_envs/SwapRouting-EvolvingMaze-v0",
+        "--evolving-agents", "oracle", "uniform", "valid", "maskable-ppo",
+        "--evolving-total", str(total),
+        "--evolving-n-steps", "32",
+        "--workers", "2",
+        "--json", str(report_json),
+    ]  # fmt: skip
+    first = [*command, "--evolving-seeds", "1"]
+    subprocess.run(first, check=True, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    report = json.loads(report_json.read_text())
+    ev = report["evolving_agents"]
+    assert set(ev["runs"]) == {"oracle", "uniform", "valid", "maskable-ppo"}
+    stages = EvolvingScenario.load("evolving-maze").stages
+    links = [len(oracle.best_route(stage)[0]) for stage in stages]
+    (run,) = ev["runs"]["oracle"]
+    stage_length = total // len(stages)
+    assert run["stage_uptime"] == pytest.approx([1 - k / stage_length for k in links])
+    assert run["uptime"] == pytest.approx(1 - sum(links) / total)
+    assert run["actions_played"] == sum(links)
+    for agent, runs in ev["runs"].items():
+        assert ev["summary"][agent]["uptime"]["mean"] == pytest.approx(runs[0]["uptime"])
+        assert ev["summary"][agent]["uptime"]["std"] == 0.0
+        assert all(0.0 <= u <= 1.0 for u in runs[0]["stage_uptime"])
+    assert ev["runs"]["uniform"][0]["actions_played"] == total  # never up at this budget
+    markdown = report_json.with_suffix(".md").read_text()
+    assert f"| oracle (exact best route, every stage) | 1 | {run['uptime']:.4f} |" in markdown
+    assert "Not finished" not in markdown
+    partial = {**report, "args": {**report["args"], "evolving_seeds": 2}}
+    assert "seeds done so far: oracle (exact best route, every stage) 1, " in (
+        reproduce.markdown(partial)
+    )
+
+    again = [*command, "--evolving-seeds", "2", "--evolving-resume"]
+    subprocess.run(again, check=True, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    resumed = json.loads(report_json.read_text())["evolving_agents"]
+    for agent, runs in resumed["runs"].items():
+        assert [r["seed"] for r in runs] == [0, 1]
+        assert runs[0] == ev["runs"][agent][0]  # kept, not rerun
+    assert resumed["runs"]["oracle"][1]["uptime"] == run["uptime"]
+    uptimes = [r["uptime"] for r in resumed["runs"]["valid"]]
+    assert resumed["summary"]["valid"]["uptime"]["std"] == pytest.approx(statistics.stdev(uptimes))
+
+    mismatched = [*command, "--evolving-seeds", "2", "--evolving-resume", "--evolving-total", "999"]
+    failed = subprocess.run(mismatched, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert failed.returncode != 0 and "--evolving-resume" in failed.stderr

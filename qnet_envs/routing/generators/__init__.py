@@ -38,7 +38,9 @@ Modules, one job each (every public name is re-exported here):
 - :mod:`.search`: the walk-model search, :func:`optimal_routes` and :class:`DesignError`;
 - :mod:`.designer`: :func:`design`, a scenario whose optimal routes have a given length;
 - :mod:`.family_generators`: :class:`FamilyGenerator`, the three series and :data:`FAMILIES`;
-- :mod:`.evolving`: :class:`EvolvingGenerator`, the evolving network;
+- :mod:`.evolving`: :class:`EvolvingGenerator`, the evolving network (paper Sec. 4.4);
+- :mod:`.maze`: :class:`MazeGenerator`, the harder evolving network (a maze per stage)
+  and :func:`grid_layout`;
 - :mod:`.shipped`: the small :func:`tiny` scenario and :func:`shipped_specs`, every shipped file.
 """
 
@@ -49,6 +51,7 @@ from qnet_envs.routing.generators.evolving import (
     EVOLVING_SCHEDULE,
     EvolvingDesign,
     EvolvingGenerator,
+    stage_entries,
 )
 from qnet_envs.routing.generators.families import (
     AMPLITUDE_DAMPING,
@@ -85,6 +88,15 @@ from qnet_envs.routing.generators.layout import (
     ladder_layout,
     max_actions_for,
 )
+from qnet_envs.routing.generators.maze import (
+    MAZE_HEALED,
+    MAZE_MAX_ACTIONS,
+    MAZE_SCHEDULE,
+    MazeGenerator,
+    grid_layout,
+    random_spanning_tree,
+    tree_path,
+)
 from qnet_envs.routing.generators.search import DesignError, optimal_routes
 from qnet_envs.routing.generators.shipped import INTERMEDIARIES, shipped_specs, tiny
 
@@ -98,6 +110,9 @@ __all__ = [
     "FAMILIES",
     "HEALTHY_FIDELITY",
     "INTERMEDIARIES",
+    "MAZE_HEALED",
+    "MAZE_MAX_ACTIONS",
+    "MAZE_SCHEDULE",
     "PAPER_MAX_ACTIONS",
     "PHASE_NOISE",
     "PHASE_SHIFT",
@@ -111,6 +126,7 @@ __all__ = [
     "Family",
     "FamilyGenerator",
     "Gadget",
+    "MazeGenerator",
     "NetworkLayout",
     "PhaseNoiseFamily",
     "Route",
@@ -119,12 +135,16 @@ __all__ = [
     "amplitude_damping",
     "damaged_state",
     "design",
+    "grid_layout",
     "healthy_state",
     "ladder_layout",
     "max_actions_for",
     "optimal_routes",
     "phase_noise",
+    "random_spanning_tree",
     "shipped_specs",
+    "stage_entries",
     "tiny",
+    "tree_path",
     "white_noise",
 ]

@@ -131,13 +131,20 @@ class EvolvingGenerator:
             f"(optimal intermediary nodes): {names}. max_actions = {self.max_actions}, the "
             f"paper's. Network: {self.layout.label}."
         )
-        entries = [{"description": stages[0].spec["description"], "events": []}]
-        for before, after in itertools.pairwise(stages):
-            events = [
-                new
-                for old, new in zip(before.spec["edges"], after.spec["edges"], strict=True)
-                if old != new
-            ]
-            entries.append({"description": after.spec["description"], "events": events})
-        base["stages"] = entries
+        base["stages"] = stage_entries(stages)
         return base
+
+
+def stage_entries(stages: Sequence[Design]) -> list[dict[str, Any]]:
+    """The ``stages`` list of :meth:`EvolvingScenario.from_dict` from each stage's design:
+    stage 0 without events, then per stage the links whose entry differs from the stage
+    before, with the stage design's description."""
+    entries = [{"description": stages[0].spec["description"], "events": []}]
+    for before, after in itertools.pairwise(stages):
+        events = [
+            new
+            for old, new in zip(before.spec["edges"], after.spec["edges"], strict=True)
+            if old != new
+        ]
+        entries.append({"description": after.spec["description"], "events": events})
+    return entries

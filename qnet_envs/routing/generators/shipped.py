@@ -1,7 +1,8 @@
 """The shipped scenarios: every file of ``scenarios/routing``, in the dict layout.
 
-The three family series at :data:`INTERMEDIARIES`, ``evolving``, ``default`` (a copy of
-``white-noise-06``) and the small ``tiny``, from the seeded generators of this package.
+The three family series at :data:`INTERMEDIARIES`, ``evolving`` (the paper's), ``evolving-maze``
+(the harder benchmark), ``default`` (a copy of ``white-noise-06``) and the small ``tiny``, from
+the seeded generators of this package.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from qnet_envs.routing.generators.evolving import EvolvingGenerator
 from qnet_envs.routing.generators.families import WHITE_NOISE, Design
 from qnet_envs.routing.generators.family_generators import FAMILIES
 from qnet_envs.routing.generators.layout import DAMAGED_FIDELITY, HEALTHY_FIDELITY, ladder_layout
+from qnet_envs.routing.generators.maze import MazeGenerator
 
 #: Intermediary counts of the shipped white-noise, amplitude-damping and phase-noise files.
 INTERMEDIARIES: tuple[int, ...] = (6, 8, 10, 12, 14, 16)
@@ -50,8 +52,8 @@ def tiny(seed: int = 0) -> Design:
 def shipped_specs() -> dict[str, dict[str, Any]]:
     """Every scenario file of ``scenarios/routing``, by name, in the dict layout.
 
-    The three families at :data:`INTERMEDIARIES`, ``evolving``, ``default`` (a copy of
-    ``white-noise-06``, the default of ``SwapRouting-v0``) and ``tiny``.
+    The three families at :data:`INTERMEDIARIES`, ``evolving``, ``evolving-maze``, ``default``
+    (a copy of ``white-noise-06``, the default of ``SwapRouting-v0``) and ``tiny``.
     """
     specs: dict[str, dict[str, Any]] = {}
     for make in FAMILIES.values():
@@ -59,6 +61,7 @@ def shipped_specs() -> dict[str, dict[str, Any]]:
         for k in INTERMEDIARIES:
             specs[generator.name_of(k)] = generator.design(k).spec
     specs["evolving"] = EvolvingGenerator().design().spec
+    specs["evolving-maze"] = MazeGenerator().design().spec
     specs["default"] = {
         **specs["white-noise-06"],
         "name": "default",
