@@ -29,7 +29,8 @@ can find a feasible one at all; W-EGR is reported as the paper's (0 when infeasi
 
 Writes JSON (``--json``, default ``runs/qvpn-reproduction.json``: ``runs/`` is git-ignored),
 a Markdown page beside it (``--markdown``) and PNG figures ``<json stem>-<figure>.png``.
-``--render REPORT.json`` rebuilds the Markdown and the figures from a report. The page in
+``--render REPORT.json`` recomputes the derived numbers from the report's raw results and
+rewrites it, its Markdown and its figures. The page in
 ``docs/`` was written with ``--json docs/qvpn-reproduction.json`` and records its command.
 ``--quick`` is a smoke run on the ``tiny`` instance (seconds). ``--help`` lists every option.
 """
@@ -294,13 +295,24 @@ def marl_task(key: str, seed: int, steps: int, steps_per_batch: int) -> dict[str
 
 
 # ------------------------------------------------------------------------------ the plan
-def plan(args: argparse.Namespace) -> dict[str, list[tuple[str, tuple]]]:
-    """Every task, grouped by what it feeds: ``{group: [(function name, arguments)]}``."""
+def same_instance(key: str, other: str) -> bool:
+    """Whether two keys build the same instance (names apart), e.g. ``paper-per-km:k=5``."""
+    a, b = build_instance(key), build_instance(other)
+    return replace(a, name=b.name, description=b.description) == b
+
+
+def plan(
+    args: argparse.Namespace,
+) -> tuple[dict[str, list[tuple[str, tuple]]], dict[str, list[tuple[float, str]]]]:
+    """Every task, grouped by what it feeds (``{group: [(function name, arguments)]}``), and
+    each sweep's points (``{figure: [(value, instance key)]}``). A sweep point that is its
+    base instance uses the base's key, so its runs are shared with the other experiments."""
     main, quick = args.instance, args.quick
     seeds = range(args.seeds)
     sweep_seeds = range(args.sweep_seeds)
     lim = args.milp_time_limit
     tasks: dict[str, list[tuple[str, tuple]]] = {}
+    points: dict[str, list[tuple[float, str]]] = {}
     only = set(args.only)
 
     def summary(key: str, rates: bool = False) -> None:
@@ -324,9 +336,12 @@ def plan(args: argparse.Namespace) -> dict[str, list[tuple[str, tuple]]]:
     for fig, (mod, values, base) in sweeps.items():
         if fig not in only:
             continue
-        tasks[fig] = []
+        tasks[fig], points[fig] = [], []
         for value in values:
             key = f"{base}:{mod}={value}"
+            if same_instance(key, base):
+                key = base
+            points[fig].append((value, key))
             summary(key)
             tasks[fig] += [("ga_task", (key, s, args.sweep_generations, True)) for s in sweep_seeds]
     if only & {"fig7", "fig8"}:
@@ -344,39 +359,43 @@ def plan(args: argparse.Namespace) -> dict[str, list[tuple[str, tuple]]]:
     if "marl" in only:
         summary(main)
         tasks["marl"] = [("marl_task", (main, s, args.marl_steps, args.marl_batch)) for s in seeds]
-    return tasks
+    return tasks, points
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    """Run the plan on ``args.workers`` processes; results grouped as the plan."""
-    tasks = plan(args)
+    """Run the plan on ``args.workers`` processes (each distinct task once); results grouped
+    as the plan, plus ``"sweeps"``: each sweep's ``[value, instance key]`` points."""
+    tasks, points = plan(args)
     functions = {f.__name__: f for f in (summary_task, ga_task, reinforce_task, marl_task)}
     cost = {"marl_task": 0, "ga_task": 1, "reinforce_task": 2, "summary_task": 3}
-    order = sorted(
-        ((g, i, name, a) for g, items in tasks.items() for i, (name, a) in enumerate(items)),
-        key=lambda t: cost[t[2]],
+    unique = sorted(
+        dict.fromkeys(task for items in tasks.values() for task in items), key=lambda t: cost[t[0]]
     )
-    out: dict[str, list[Any]] = {g: [None] * len(items) for g, items in tasks.items()}
+    results: dict[tuple[str, tuple], Any] = {}
     if args.workers <= 1:
-        for g, i, name, a in order:
-            out[g][i] = functions[name](*a)
-        return out
-    with ProcessPoolExecutor(max_workers=args.workers) as pool:
-        futures: list[tuple[str, int, Future]] = [
-            (g, i, pool.submit(functions[name], *a)) for g, i, name, a in order
-        ]
-        for g, i, future in futures:
-            out[g][i] = future.result()
-            print(f"done: {g}[{i}]", flush=True)
+        for name, a in unique:
+            results[(name, a)] = functions[name](*a)
+    else:
+        with ProcessPoolExecutor(max_workers=args.workers) as pool:
+            futures: list[tuple[tuple[str, tuple], Future]] = [
+                ((name, a), pool.submit(functions[name], *a)) for name, a in unique
+            ]
+            for i, (task, future) in enumerate(futures):
+                results[task] = future.result()
+                print(f"done {i + 1}/{len(futures)}: {task[0]}{task[1]}", flush=True)
+    out: dict[str, Any] = {g: [results[t] for t in items] for g, items in tasks.items()}
+    out["sweeps"] = {fig: [list(p) for p in pts] for fig, pts in points.items()}
     return out
 
 
 # ---------------------------------------------------------------------------- the report
 def _stats(values: list[float]) -> dict[str, float]:
     arr = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore"):  # a run that never reached a target counts as inf
+        std = float(arr.std())
     return {
         "mean": float(arr.mean()),
-        "std": float(arr.std()),
+        "std": std,
         "min": float(arr.min()),
         "max": float(arr.max()),
         "n": int(arr.size),
@@ -436,12 +455,12 @@ def assemble(args: argparse.Namespace, out: dict[str, list[Any]]) -> dict[str, A
         if fig not in out:
             continue
         rows = []
-        keys = list(dict.fromkeys(r["key"] for r in out[fig]))
-        for key in keys:
+        for value, key in out["sweeps"][fig]:
             s = summaries[key]
             ga = [r["best"] for r in out[fig] if r["key"] == key]
             rows.append(
                 {
+                    "value": value,
                     "key": key,
                     "optimum": optimum(key),
                     "ga": _stats(ga),
@@ -475,7 +494,10 @@ def assemble(args: argparse.Namespace, out: dict[str, list[Any]]) -> dict[str, A
                 if ga is not None:
                     ga_time = first_reach(ga["history"], ga["wall"], ga["best"])
                     rf_time = first_reach(rf["history"], rf["wall"], ga["best"])
+                    near = 0.99 * optimum(key)
                     row |= {
+                        "ga_time_to_99_s": first_reach(ga["history"], ga["wall"], near),
+                        "reinforce_time_to_99_s": first_reach(rf["history"], rf["wall"], near),
                         "ga": ga["best"],
                         "ga_fraction": frac(ga["best"], key),
                         "ga_seeded": ga["seeded"],
@@ -517,6 +539,7 @@ def _target(
     return {
         "name": name,
         "target": target,
+        "values": list(values),
         "measured": _stats(values),
         "worst": worst,
         "met": bool(met),
@@ -555,6 +578,21 @@ def targets(args, out, summaries, derived) -> list[dict[str, Any]]:
     rows.append(
         _target("REINFORCE time to GA's W-EGR / GA's time", "< 1", ratios or None, 1.0, False, "x")
     )
+    near = []
+    for row in fig7:
+        ga_t, rf_t = row.get("ga_time_to_99_s"), row.get("reinforce_time_to_99_s")
+        if ga_t is not None:
+            near.append(math.inf if rf_t is None else rf_t / max(ga_t, 1e-9))
+    rows.append(
+        _target(
+            "(extra) REINFORCE time to 99 % of the optimum / GA's",
+            "< 1",
+            near or None,
+            1.0,
+            False,
+            "x",
+        )
+    )
     rows.append(_target("MILP gap", "<= 0.1 %", [opt["gap"]], 1e-3, False, "%"))
     rows.append(_target("MILP wall time", "<= 600 s", [opt["wall_time_s"]], 600.0, False, "s"))
     return rows
@@ -570,7 +608,7 @@ def _f(value: float | None, digits: int = 1) -> str:
 
 
 def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{100 * value:.1f} %"
+    return "–" if value is None else f"{100 * value:.2f} %"
 
 
 def _spread(s: dict[str, float], pct: bool = True) -> str:
@@ -580,6 +618,23 @@ def _spread(s: dict[str, float], pct: bool = True) -> str:
     if s["n"] == 1:
         return f"{mean:,.2f}{unit}"
     return f"{mean:,.2f}{unit} ± {std:,.2f} ({low:,.2f}-{high:,.2f})"
+
+
+def _generations_to(runs: list[dict[str, Any]], dynamic: bool, optimum: float) -> str:
+    """The first generation at 99 % of ``optimum`` of each GA run (``never`` if none)."""
+    cells = []
+    for run in (r for r in runs if r["dynamic"] == dynamic):
+        hit = np.flatnonzero(np.asarray(run["history"]) >= 0.99 * optimum)
+        cells.append(str(int(hit[0])) if hit.size else "never")
+    return ", ".join(cells)
+
+
+def _time(row: dict[str, Any], field: str) -> str:
+    """Seconds, "never" when the run did not get there, "–" when not measured."""
+    if "ga" not in row:
+        return "–"
+    value = row.get(field)
+    return "never" if value is None else f"{value:,.2f} s"
 
 
 def _baseline_cells(row: dict[str, Any], opt: float) -> list[str]:
@@ -662,7 +717,11 @@ def markdown(report: dict[str, Any]) -> str:
                 continue
             pct = t["unit"] == "%"
             measured = _spread(t["measured"], pct=pct) + ("" if pct else f" {t['unit']}")
+            if not all(math.isfinite(v) for v in t["values"]):
+                measured = ", ".join(_f(v, 2) for v in t["values"]) + f" {t['unit']} (per seed)"
             by = f"{100 * t['by']:+.2f} pp" if pct else f"{t['by']:+,.3g} {t['unit']}"
+            if math.isinf(t["by"]):
+                by = "never reached"
             lines.append(
                 f"| {t['name']} | {t['target']} | {measured} | "
                 f"{'met' if t['met'] else '**missed**'} | {by} |"
@@ -677,7 +736,12 @@ def markdown(report: dict[str, Any]) -> str:
             "",
             f"Final W-EGR / optimum on `{main}`: dynamic {_spread(d['dynamic'])}, static "
             f"{_spread(d['static'])}. Best baseline: "
-            f"{_pct(best_baseline(summaries[main]) / summaries[main]['optimum']['objective'])}.",
+            f"{_pct(best_baseline(summaries[main]) / summaries[main]['optimum']['objective'])}. "
+            "First generation at 99 % of the optimum, per seed: dynamic "
+            + _generations_to(raw["fig4a"], True, summaries[main]["optimum"]["objective"])
+            + "; static "
+            + _generations_to(raw["fig4a"], False, summaries[main]["optimum"]["objective"])
+            + ".",
             "",
         ]
     titles = {
@@ -698,11 +762,14 @@ def markdown(report: dict[str, Any]) -> str:
             "|---:|---|---:|---:|---:|---:|---:|",
         ]
         for row in derived[fig]:
-            value = row["key"].rpartition("=")[2]
+            value = f"{row['value']:g}"
             opt = row["optimum"]
             ga = row["ga"]["mean"]
+            ga_cell = f"{ga:,.1f} ({_pct(row['ga_fraction'])})"
+            if ga <= 0 < opt:
+                ga_cell = "none feasible found (0)"
             lines.append(
-                f"| {value} | `{row['key']}` | {ga:,.1f} ({_pct(row['ga_fraction'])}) | "
+                f"| {value} | `{row['key']}` | {ga_cell} | "
                 + " | ".join(_baseline_cells(summaries[row["key"]], opt))
                 + f" | {opt:,.1f} |"
             )
@@ -716,8 +783,8 @@ def markdown(report: dict[str, Any]) -> str:
             f"![Fig. 8]({stem}-fig8.png)",
             "",
             "| instance | seed | GA (start) | REINFORCE | GA's time to its best | "
-            "REINFORCE's time to GA's W-EGR |",
-            "|---|---:|---:|---:|---:|---:|",
+            "REINFORCE's time to GA's W-EGR | time to 99 % of the optimum: GA, REINFORCE |",
+            "|---|---:|---:|---:|---:|---:|---:|",
         ]
         for key, d in derived["fig7"].items():
             for r in d["runs"]:
@@ -725,10 +792,11 @@ def markdown(report: dict[str, Any]) -> str:
                 lines.append(
                     f"| `{key}` | {r['seed']} | {_pct(r.get('ga_fraction'))} ({start}) | "
                     f"{_pct(r['reinforce_fraction'])} | {_f(r.get('ga_time_to_best_s'), 2)} s | "
-                    f"{_f(r.get('reinforce_time_to_ga_s'), 2) if 'ga' in r else '–'} s |"
+                    f"{_time(r, 'reinforce_time_to_ga_s')} | {_time(r, 'ga_time_to_99_s')}, "
+                    f"{_time(r, 'reinforce_time_to_99_s')} |"
                 )
             lines.append(
-                f"| `{key}` | best baseline | {_pct(d['best_baseline'] / d['optimum'])} | | | |"
+                f"| `{key}` | best baseline | {_pct(d['best_baseline'] / d['optimum'])} | | | | |"
             )
         lines += [
             "",
@@ -771,6 +839,14 @@ def markdown(report: dict[str, Any]) -> str:
             f"Greedy W-EGR of the last round / optimum: {_spread(derived['marl'])}. Per seed: "
             + ", ".join(f"{r['w_egr']:,.1f}" for r in runs)
             + f" (optimum {summaries[main]['optimum']['objective']:,.1f}; 0 = infeasible).",
+            "",
+            "Mean team return per update (4 rounds; a feasible round pays W-EGR / the LP bound "
+            "over every version, an infeasible one minus each organisation's relative `R_min` "
+            "shortfall), first and last update of each seed: "
+            + ", ".join(
+                f"{_f(r['team_return'][0], 3)} -> {_f(r['team_return'][-1], 3)}" for r in runs
+            )
+            + ".",
             "",
         ]
     return "\n".join(lines)
@@ -835,10 +911,9 @@ def plots(report: dict[str, Any], prefix: Path) -> list[Path]:
             continue
         fig, ax = plt.subplots(figsize=(7, 4.5))
         ax.axhline(1.0, color="black", ls="--", lw=1.2, label="optimum of each setting (MILP)")
-        keys = list(dict.fromkeys(r["key"] for r in raw[fig_name]))
-        for i, key in enumerate(keys):
+        for i, (value, key) in enumerate(raw["sweeps"][fig_name]):
             runs = [r for r in raw[fig_name] if r["key"] == key]
-            band(ax, runs, key, "gen", f"{label} = {key.rpartition('=')[2]}", f"C{i}")
+            band(ax, runs, key, "gen", f"{label} = {value:g}", f"C{i}")
         ax.set(xlabel="generation", ylabel="GA W-EGR / optimum", title=f"Fig. {fig_name[3:]}")
         ax.set_ylim(bottom=0)
         ax.legend(fontsize=8, loc="lower right")
@@ -879,7 +954,7 @@ def plots(report: dict[str, Any], prefix: Path) -> list[Path]:
                 linestyles="--",
                 label="optimum (MILP)" if i == 0 else None,
             )
-        ax.set_xticks(np.arange(len(rows)), [r["key"].rpartition("=")[2] for r in rows])
+        ax.set_xticks(np.arange(len(rows)), [f"{r['value']:g}" for r in rows])
         ax.set(xlabel=label, ylabel="W-EGR (pairs/s, weighted)", title=f"Fig. {fig_name[3:]}")
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         save(fig, fig_name)
@@ -1054,9 +1129,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     if args.render is not None:
         report = json.loads(args.render.read_text())
-        markdown_path = args.markdown or args.render.with_suffix(".md")
-        markdown_path.write_text(markdown(report))
-        plots(report, args.render.with_suffix(""))
+        recorded = argparse.Namespace(**report["args"])
+        report["derived"] = assemble(recorded, report["raw"])  # from the raw results
+        write(report, args.render, args.markdown or args.render.with_suffix(".md"))
         return report
     markdown_path = args.markdown or args.json.with_suffix(".md")
     started = time.perf_counter()
