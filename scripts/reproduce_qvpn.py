@@ -57,6 +57,19 @@ DEFAULT_JSON = ROOT / "runs" / "qvpn-reproduction.json"
 EXPERIMENTS = ("fig4a", "fig4b", "fig4c", "fig5", "fig6", "fig7", "fig8", "fig9", "marl")
 WEIGHTS = ("hop", "egr", "egr2")
 WEIGHT_LABEL = {"hop": "hop", "egr": "1/EGR", "egr2": "1/EGR^2"}
+#: Experiments --update can rerun into an existing report, with the report's args they own.
+UPDATABLE = {
+    "marl": (
+        "marl_steps",
+        "marl_batch",
+        "marl_minibatch",
+        "marl_lr",
+        "marl_entropy",
+        "marl_clip",
+        "marl_actors",
+        "marl_chunks",
+    )
+}
 TARGETS = {"gain": 1.30, "ga": 0.99, "reinforce": 0.97, "marl": 0.95, "gap": 1e-3, "milp_s": 600}
 PAPER_TABLE3 = {"lambda": 0.186, "fidelity": -0.163, "length": -0.636, "ratio": 0.576}
 
@@ -241,8 +254,18 @@ def reinforce_task(key: str, seed: int, epochs: int) -> dict[str, Any]:
     }
 
 
-def marl_task(key: str, seed: int, steps: int, steps_per_batch: int) -> dict[str, Any]:
-    """MAPPO on the qVPN env (cooperative reward); the greedy episode's last-round W-EGR."""
+#: The trainer's settings of the ``marl`` experiment besides steps, seed and actor (``--marl-*``).
+MARL_SETTINGS = ("marl_batch", "marl_minibatch", "marl_lr", "marl_entropy", "marl_clip")
+
+
+def marl_task(
+    key: str, seed: int, steps: int, actor: str, settings: tuple[float, ...], chunks: int
+) -> dict[str, Any]:
+    """MAPPO on the qVPN env (cooperative reward) with the ``actor`` network; the greedy
+    episode's W-EGR per round after every ``steps / chunks`` env steps (training resumes from
+    the checkpoint of the chunk before, which continues the same run)."""
+    import tempfile
+
     import torch
     from torchrl.envs.utils import ExplorationType, set_exploration_type, step_mdp
 
@@ -262,36 +285,62 @@ def marl_task(key: str, seed: int, steps: int, steps_per_batch: int) -> dict[str
     def env_fn() -> QVPNParallelEnv:
         return Recording(instance=build_instance(key), cooperative=True)
 
-    args = TrainArgs(
-        total_steps=steps,
-        steps_per_batch=steps_per_batch,
-        n_envs=4,
-        minibatch_size=min(64, steps_per_batch),
-        seed=seed,
-    )
-    result = train(env_fn, args)
-    env = env_fn()
-    torch_env = BatchedTorchEnv(as_batched(env), use_state=STATE_KEY in result.policy.in_keys)
-    rounds = []
-    with torch.no_grad(), set_exploration_type(ExplorationType.DETERMINISTIC):
-        torch_env.set_seed(seed)
-        td = torch_env.reset()
-        for _ in range(env.layout.rounds):
-            td = torch_env.step(result.policy(td))
-            rounds.append(float(next(iter(env.last_infos.values()))["w_egr"]))
-            if bool(td["next", "done"].all()):
-                break
-            td = step_mdp(td)
-    torch_env.close()
+    def greedy_rounds(policy) -> list[float]:
+        env = env_fn()
+        torch_env = BatchedTorchEnv(as_batched(env), use_state=STATE_KEY in policy.in_keys)
+        rounds = []
+        with torch.no_grad(), set_exploration_type(ExplorationType.DETERMINISTIC):
+            torch_env.set_seed(seed)
+            td = torch_env.reset()
+            for _ in range(env.layout.rounds):
+                td = torch_env.step(policy(td))
+                rounds.append(float(next(iter(env.last_infos.values()))["w_egr"]))
+                if bool(td["next", "done"].all()):
+                    break
+                td = step_mdp(td)
+        torch_env.close()
+        return rounds
+
+    batch, minibatch, lr, entropy, clip = settings
+    curve = []
+    with tempfile.TemporaryDirectory() as run_dir:
+        for chunk in range(1, chunks + 1):
+            args = TrainArgs(
+                total_steps=max(int(batch), steps * chunk // chunks),
+                steps_per_batch=int(batch),
+                n_envs=4,
+                minibatch_size=int(minibatch),
+                learning_rate=lr,
+                entropy_coef=entropy,
+                clip_epsilon=clip,
+                actor=actor,
+                seed=seed,
+                run_dir=run_dir,
+                checkpoint_every=0,
+            )
+            result = train(env_fn, args)
+            rounds = greedy_rounds(result.policy)
+            curve.append({"steps": result.steps, "wall_s": result.wall_time_s, "rounds": rounds})
     return {
         "key": key,
         "seed": seed,
+        "actor": actor,
         "steps": result.steps,
         "w_egr": rounds[-1],
         "round_w_egr": rounds,
+        "curve": curve,
         "team_return": [h.team_return for h in result.history],
         "wall_time_s": result.wall_time_s,
     }
+
+
+def marl_by_actor(runs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """MARL runs grouped by actor network, in order of appearance (runs recorded before the
+    actor was a setting used the MLP)."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for run in runs:
+        groups.setdefault(run.get("actor", "mlp"), []).append(run)
+    return groups
 
 
 # ------------------------------------------------------------------------------ the plan
@@ -358,7 +407,12 @@ def plan(
             summary(f"{main}:rmax={r:g}", rates=True)
     if "marl" in only:
         summary(main)
-        tasks["marl"] = [("marl_task", (main, s, args.marl_steps, args.marl_batch)) for s in seeds]
+        settings = tuple(float(getattr(args, name)) for name in MARL_SETTINGS)
+        tasks["marl"] = [
+            ("marl_task", (main, s, args.marl_steps, actor, settings, args.marl_chunks))
+            for actor in args.marl_actors
+            for s in seeds
+        ]
     return tasks, points
 
 
@@ -524,7 +578,10 @@ def assemble(args: argparse.Namespace, out: dict[str, list[Any]]) -> dict[str, A
             )
         derived["fig9"] = d
     if "marl" in out:
-        derived["marl"] = _stats([frac(r["w_egr"], main) for r in out["marl"]])
+        derived["marl"] = {
+            actor: _stats([frac(r["w_egr"], main) for r in runs])
+            for actor, runs in marl_by_actor(out["marl"]).items()
+        }
     derived["targets"] = targets(args, out, summaries, derived)
     return derived
 
@@ -567,8 +624,18 @@ def targets(args, out, summaries, derived) -> list[dict[str, Any]]:
     o = opt["objective"]
     rows.append(_target("GA / optimum", ">= 99 %", [x / o for x in ga], 0.99, True, "%"))
     rows.append(_target("REINFORCE / optimum", ">= 97 %", [x / o for x in rf], 0.97, True, "%"))
-    marl = [r["w_egr"] / o for r in out.get("marl", [])]
-    rows.append(_target("MARL (MAPPO) / optimum", ">= 95 %", marl, 0.95, True, "%"))
+    by_actor = marl_by_actor(out.get("marl", []))
+    for actor, runs in by_actor.items():
+        rows.append(
+            _target(
+                f"MARL (MAPPO, {actor} actor) / optimum",
+                ">= 95 %",
+                [r["w_egr"] / o for r in runs],
+                0.95,
+                True,
+                "%",
+            )
+        )
     ratios = []
     fig7 = derived.get("fig7", {}).get(main, {}).get("runs", [])
     for row in fig7:
@@ -664,6 +731,13 @@ def markdown(report: dict[str, Any]) -> str:
         f"Run on {report['date']}, {report['cpus']} CPUs, {args['workers']} worker processes, "
         f"{report['wall_time_s'] / 60:.1f} min in all.",
         "",
+        *[
+            f"Updated on {u['date']}: {', '.join(u['only'])} rerun by `python "
+            f"scripts/reproduce_qvpn.py {u['command']}` ({u['wall_time_s'] / 60:.1f} min, "
+            f"{u['cpus']} CPUs); the rest is from the run above."
+            for u in report.get("updates", [])
+        ],
+        "",
         "Method and instance are in `docs/qvpn-model.md`; the optimisers in `docs/selection.md`.",
         f"The main instance is `{main}`: on `default` (the paper's text, T = 1 us) every pair "
         "reaches `R_max` under all three baselines and the optimum, so no selection method can "
@@ -678,7 +752,11 @@ def markdown(report: dict[str, Any]) -> str:
         f"- REINFORCE: {args['rf_epochs']} epochs, batch 16, MLP (128, 128) on the version "
         "features, learning rate 1e-3, entropy 0.1, greedy decode scored every epoch.",
         f"- MARL: MAPPO, {args['marl_steps']:,} env steps (4 rounds per episode, cooperative "
-        f"reward), {args['marl_batch']} env steps per update over 4 env copies, hidden (64, 64).",
+        f"reward), {args['marl_batch']:g} env steps per update over 4 env copies, minibatch "
+        f"{args.get('marl_minibatch', 64):g}, 4 epochs, learning rate "
+        f"{args.get('marl_lr', 3e-4):g}, entropy {args.get('marl_entropy', 0.01):g}, clip "
+        f"{args.get('marl_clip', 0.2):g}, hidden (64, 64), actors "
+        f"{', '.join(args.get('marl_actors', ['mlp']))}.",
         f"- Seeds: {args['seeds']} for Fig. 4a, 7, 8 and MARL. MILP time limit "
         f"{args['milp_time_limit']:g} s, one thread.",
         "- GA and REINFORCE start from random selections (Fig. 7's GA on `sec4e`: from the hop "
@@ -832,23 +910,44 @@ def markdown(report: dict[str, Any]) -> str:
             "",
         ]
     if "marl" in derived:
-        runs = raw["marl"]
+        optimum_value = summaries[main]["optimum"]["objective"]
         lines += [
             "## MARL: MAPPO on the qVPN env",
             "",
-            f"Greedy W-EGR of the last round / optimum: {_spread(derived['marl'])}. Per seed: "
-            + ", ".join(f"{r['w_egr']:,.1f}" for r in runs)
-            + f" (optimum {summaries[main]['optimum']['objective']:,.1f}; 0 = infeasible).",
+            "Greedy W-EGR of the last round / optimum (optimum "
+            f"{optimum_value:,.1f}; 0 = infeasible), per actor network of the same trainer "
+            "(`agents/marl/networks.py`): `choice-scorer` scores every path version with one "
+            "shared MLP of its features, its pair's and the round's; `mlp` reads the flat "
+            "observation.",
             "",
-            "Mean team return per update (4 rounds; a feasible round pays W-EGR / the LP bound "
-            "over every version, an infeasible one minus each organisation's relative `R_min` "
-            "shortfall), first and last update of each seed: "
-            + ", ".join(
-                f"{_f(r['team_return'][0], 3)} -> {_f(r['team_return'][-1], 3)}" for r in runs
+            "| actor | greedy W-EGR / optimum | per seed (pairs/s) | per round, each seed "
+            "| team return, first -> last update |",
+            "|---|---:|---|---|---|",
+        ]
+        for actor, runs in marl_by_actor(raw["marl"]).items():
+            lines.append(
+                f"| {actor} | {_spread(derived['marl'][actor])} | "
+                + ", ".join(f"{r['w_egr']:,.1f}" for r in runs)
+                + " | "
+                + "; ".join(
+                    " / ".join(_pct(w / optimum_value) for w in r["round_w_egr"]) for r in runs
+                )
+                + " | "
+                + ", ".join(
+                    f"{_f(r['team_return'][0], 3)} -> {_f(r['team_return'][-1], 3)}" for r in runs
+                )
+                + " |"
             )
-            + ".",
+        lines += [
+            "",
+            "Team return: the sum over the 3 organisations and 4 rounds of the cooperative "
+            "reward (a feasible round pays W-EGR / the LP bound over every version, an "
+            "infeasible one minus each organisation's relative `R_min` shortfall), mean over "
+            "the update's episodes.",
             "",
         ]
+        if all("curve" in r for r in raw["marl"]):
+            lines += [f"![MARL]({stem}-marl.png)", ""]
     return "\n".join(lines)
 
 
@@ -1010,6 +1109,29 @@ def plots(report: dict[str, Any], prefix: Path) -> list[Path]:
             _zoom(ax)
             ax.legend(fontsize=8, loc="lower right")
         save(fig, "fig8")
+    if "marl" in raw and all("curve" in r for r in raw["marl"]):
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        lines_for(ax, main)
+        opt = summaries[main]["optimum"]["objective"]
+        for i, (actor, runs) in enumerate(marl_by_actor(raw["marl"]).items()):
+            for j, r in enumerate(runs):
+                ax.plot(
+                    [c["steps"] for c in r["curve"]],
+                    [c["rounds"][-1] / opt for c in r["curve"]],
+                    color=f"C{i}",
+                    marker="o",
+                    ms=3,
+                    lw=1,
+                    label=f"MAPPO, {actor} actor ({len(runs)} seeds)" if j == 0 else None,
+                )
+        ax.set(
+            xlabel="env steps (each: one round, one LP)",
+            ylabel="greedy last-round W-EGR / optimum",
+            title=f"MAPPO on the qVPN env ({main})",
+            ylim=(-0.02, 1.05),
+        )
+        ax.legend(fontsize=8, loc="lower right")
+        save(fig, "marl")
     if "fig9" in derived:
         fig, ax = plt.subplots(figsize=(7, 4.5))
         for i, r in enumerate(args["rmax_values"]):
@@ -1060,7 +1182,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sweep-generations", type=int, default=150, help="GA, sweeps")
     parser.add_argument("--rf-epochs", type=int, default=1000, help="REINFORCE epochs")
     parser.add_argument("--marl-steps", type=int, default=8192, help="MAPPO env steps")
-    parser.add_argument("--marl-batch", type=int, default=512, help="MAPPO env steps per update")
+    parser.add_argument("--marl-batch", type=int, default=64, help="MAPPO env steps per update")
+    parser.add_argument("--marl-minibatch", type=int, default=16, help="MAPPO minibatch (steps)")
+    parser.add_argument("--marl-lr", type=float, default=3e-3, help="MAPPO learning rate")
+    parser.add_argument("--marl-entropy", type=float, default=1e-3, help="MAPPO entropy weight")
+    parser.add_argument("--marl-clip", type=float, default=1.0, help="MAPPO ratio clip")
+    parser.add_argument(
+        "--marl-actors",
+        nargs="+",
+        default=["choice-scorer", "mlp"],
+        help="actor networks (agents.marl.networks.ACTORS); the first is the target's",
+    )
+    parser.add_argument(
+        "--marl-chunks", type=int, default=8, help="greedy evaluations over a MAPPO run"
+    )
     parser.add_argument("--k-values", type=int, nargs="+", default=[1, 2, 3, 5])
     parser.add_argument("--pairs-values", type=int, nargs="+", default=[10, 25, 50])
     parser.add_argument("--paths-values", type=int, nargs="+", default=[1, 2, 3])
@@ -1076,6 +1211,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--markdown", type=Path, help="default: the JSON's path with .md")
     parser.add_argument("--render", type=Path, help="only rebuild Markdown and figures, and exit")
+    parser.add_argument(
+        "--update",
+        type=Path,
+        help="rerun only the --only experiments (today: marl) and merge them into this report "
+        "(its other results, and their commands, stay; the page lists every command)",
+    )
     args = parser.parse_args(argv)
     unknown = [e for e in args.only if e not in EXPERIMENTS]
     if unknown:
@@ -1088,6 +1229,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             ("rf_epochs", 5),
             ("marl_steps", 64),
             ("marl_batch", 32),
+            ("marl_minibatch", 16),
+            ("marl_chunks", 2),
             ("seeds", 2),
         ):
             if getattr(args, name) == parser.get_default(name):
@@ -1107,6 +1250,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.instance = args.instance or "paper-per-km"
     if "fig8" in args.only and "fig7" not in args.only:
         args.only.append("fig7")
+    if args.update is not None:
+        if set(args.only) - set(UPDATABLE):
+            parser.error(f"--update reruns only {', '.join(UPDATABLE)}: pass --only marl")
+        if not args.update.is_file():
+            parser.error(f"--update: no report at {args.update}")
     return args
 
 
@@ -1133,6 +1281,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         report["derived"] = assemble(recorded, report["raw"])  # from the raw results
         write(report, args.render, args.markdown or args.render.with_suffix(".md"))
         return report
+    if args.update is not None:
+        return update(args, argv)
     markdown_path = args.markdown or args.json.with_suffix(".md")
     started = time.perf_counter()
     raw = run(args)
@@ -1147,6 +1297,40 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "wall_time_s": time.perf_counter() - started,
     }
     write(report, args.json, markdown_path)
+    print(markdown(report))
+    return report
+
+
+def update(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
+    """Rerun ``args.only`` (experiments of :data:`UPDATABLE`) on the report's main instance and
+    seeds, replace those results and the args they own, recompute everything derived, and
+    record the command under ``"updates"``."""
+    report = json.loads(args.update.read_text())
+    recorded = report["args"]
+    if args.instance != recorded["instance"] or args.seeds != recorded["seeds"]:
+        raise SystemExit(
+            f"--update: the report's instance and seeds are {recorded['instance']!r} and "
+            f"{recorded['seeds']}; pass --instance {recorded['instance']} --seeds "
+            f"{recorded['seeds']}"
+        )
+    started = time.perf_counter()
+    raw = run(args)
+    for experiment in args.only:
+        report["raw"][experiment] = raw[experiment]
+        for name in UPDATABLE[experiment]:
+            recorded[name] = getattr(args, name)
+    report.setdefault("updates", []).append(
+        {
+            "only": list(args.only),
+            "command": shlex.join(argv),
+            "date": time.strftime("%Y-%m-%d"),
+            "cpus": os.cpu_count(),
+            "wall_time_s": time.perf_counter() - started,
+        }
+    )
+    report["derived"] = assemble(argparse.Namespace(**recorded), report["raw"])
+    markdown_path = args.markdown or args.update.with_suffix(".md")
+    write(report, args.update, markdown_path)
     print(markdown(report))
     return report
 

@@ -120,6 +120,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--hidden-sizes", nargs="+", type=int, default=[64, 64], help="MLP widths (64 64)"
     )
     parser.add_argument(
+        "--actor",
+        default="mlp",
+        help="actor network: 'mlp' over the flat observation, or 'choice-scorer' (one shared "
+        "scorer per choice; envs with an observation_layout, e.g. qvpn_v0)",
+    )
+    parser.add_argument(
         "--checkpoint-every", type=int, default=10, help="updates between checkpoints (0: end)"
     )
     parser.add_argument("--eval-episodes", type=int, default=10, help="greedy episodes at the end")
@@ -153,6 +159,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             hidden_sizes=tuple(args.hidden_sizes),
             critic=args.critic,
             per_agent_policies=args.per_agent_policies,
+            actor=args.actor,
             seed=args.seed,
             run_dir=args.run_dir,
             checkpoint_every=args.checkpoint_every,
@@ -215,6 +222,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "env": args.env,
         "env_kwargs": args.env_kwargs,
         "critic": args.critic,
+        "actor": args.actor,
         "per_agent_policies": args.per_agent_policies,
         "seed": args.seed,
         "steps": result.steps,

@@ -6,10 +6,11 @@ import dataclasses
 import math
 from pathlib import Path
 
+from agents.marl.networks import ACTORS
 from agents.marl.policy import CRITICS
 
 # Fields that define the networks and the game's data layout: a resumed run must match them.
-ARCHITECTURE_FIELDS = ("hidden_sizes", "critic", "per_agent_policies")
+ARCHITECTURE_FIELDS = ("hidden_sizes", "critic", "per_agent_policies", "actor")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,6 +57,10 @@ class TrainArgs:
     """``"mappo"``: centralised critic over all agents' observations (``MultiAgentMLP``
     ``centralised=True``); ``"ippo"``: each agent's value from its own observation;
     ``"state"``: a critic over the env's global ``state()``."""
+    actor: str = "mlp"
+    """The actor network (:data:`agents.marl.networks.ACTORS`): ``"mlp"`` over the flat
+    observation, or ``"choice-scorer"``, one shared scorer per choice for envs that expose an
+    ``observation_layout`` of groups and choices (the qVPN env)."""
     per_agent_policies: bool = False
     """Every agent its own actor and critic weights (``share_params=False``) instead of one
     shared policy; for a handful of agents (e.g. one per organisation)."""
@@ -119,5 +124,7 @@ class TrainArgs:
                 f"got {hidden!r}"
             )
         object.__setattr__(self, "hidden_sizes", hidden)
+        if self.actor not in ACTORS:
+            raise ValueError(f"TrainArgs.actor must be one of {ACTORS}, got {self.actor!r}")
         if self.critic not in CRITICS:
             raise ValueError(f"TrainArgs.critic must be one of {CRITICS}, got {self.critic!r}")

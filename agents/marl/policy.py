@@ -1,10 +1,11 @@
 """The actor and critic networks: TorchRL ``MultiAgentMLP`` over the agent axis.
 
-* Actor: ``MultiAgentMLP`` (agent-local, ``centralised=False``) from ``("agents",
-  "observation")`` to the head's parameters, then a TorchRL ``ProbabilisticActor`` with the
-  head's distribution. ``share_params=True`` is one policy for all agents (parameter sharing,
-  any number of agents); ``False`` gives every agent its own weights (per-agent policies, e.g.
-  one per organisation; the weights grow with the number of agents).
+* Actor: a network from ``("agents", "observation")`` to the head's parameters (by default
+  ``MultiAgentMLP``, agent-local, ``centralised=False``; ``actor="choice-scorer"`` the
+  structured scorer of :mod:`agents.marl.networks`), then a TorchRL ``ProbabilisticActor``
+  with the head's distribution. ``share_params=True`` is one policy for all agents
+  (parameter sharing, any number of agents); ``False`` gives every agent its own weights
+  (per-agent policies, e.g. one per organisation; the weights grow with the number of agents).
 * Critic, one value per agent at ``("agents", "state_value")``:
   ``"ippo"`` a local ``MultiAgentMLP`` (each agent's value from its own observation);
   ``"mappo"`` a centralised ``MultiAgentMLP`` (``centralised=True``: every agent's value from
@@ -21,6 +22,7 @@ from torch import nn
 from torchrl.modules import MLP, MultiAgentMLP, ProbabilisticActor
 
 from agents.marl.heads import ActionHead
+from agents.marl.networks import Layout, build_actor_network
 from agents.marl.torch_env import ACTION_KEY, GROUP, OBSERVATION, STATE_KEY
 
 VALUE_KEY = (GROUP, "state_value")
@@ -34,19 +36,14 @@ def build_actor(
     obs_dim: int,
     hidden_sizes: tuple[int, ...],
     share_params: bool,
+    actor: str = "mlp",
+    layout: Layout | None = None,
 ) -> ProbabilisticActor:
     """The stochastic policy: writes ``("agents", "action")`` and its log-probability
-    ``("agents", "action_log_prob")`` (summed over action slots)."""
+    ``("agents", "action_log_prob")`` (summed over action slots). ``actor`` names the network
+    (:data:`agents.marl.networks.ACTORS`); ``layout`` is the env's ``observation_layout``."""
     net = nn.Sequential(
-        MultiAgentMLP(
-            n_agent_inputs=obs_dim,
-            n_agent_outputs=head.n_outputs,
-            n_agents=n_agents,
-            centralised=False,
-            share_params=share_params,
-            num_cells=list(hidden_sizes),
-            activation_class=nn.Tanh,
-        ),
+        build_actor_network(actor, head, n_agents, obs_dim, hidden_sizes, share_params, layout),
         head.network_tail(),
     )
     module = TensorDictModule(net, in_keys=[OBSERVATION], out_keys=head.param_keys)

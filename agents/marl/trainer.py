@@ -43,6 +43,7 @@ from agents.checkpoints import CheckpointFormat, remove_stale_temporaries
 from agents.marl.args import ARCHITECTURE_FIELDS, TrainArgs
 from agents.marl.batched import EnvFactory, as_batched
 from agents.marl.heads import make_head
+from agents.marl.networks import observation_layout
 from agents.marl.policy import LOG_PROB_KEY, VALUE_KEY, build_actor, build_critic
 from agents.marl.torch_env import ACTION_KEY, ACTIVE_KEY, GROUP, REWARD_KEY, BatchedTorchEnv
 
@@ -103,7 +104,10 @@ def build_learner(env_fn: EnvFactory, args: TrainArgs) -> Learner:
     env = BatchedTorchEnv(copies, use_state=args.critic == "state")
     head = make_head(env.env.action_space, masked=env.has_action_mask)
     share = not args.per_agent_policies
-    actor = build_actor(head, env.n_agents, env.obs_dim, args.hidden_sizes, share)
+    layout = observation_layout(copies[0])
+    actor = build_actor(
+        head, env.n_agents, env.obs_dim, args.hidden_sizes, share, args.actor, layout
+    )
     state_dim = None
     if args.critic == "state":
         state_dim = env.observation_spec["state"].shape[-1]
@@ -235,7 +239,7 @@ def load_checkpoint(checkpoint: Path, learner: Learner) -> dict[str, Any]:
 
 
 def _check_resumable(checkpoint: Path, progress: dict[str, Any], args: TrainArgs) -> None:
-    saved = progress.get("args", {})
+    saved = {"actor": "mlp", **progress.get("args", {})}  # runs saved before ``actor`` existed
     for field in (*ARCHITECTURE_FIELDS, "seed", "steps_per_batch", "n_envs"):
         value = getattr(args, field)
         value = list(value) if isinstance(value, tuple) else value
@@ -405,6 +409,7 @@ def load_policy(
             hidden_sizes=tuple(saved["hidden_sizes"]),
             critic=saved["critic"],
             per_agent_policies=saved["per_agent_policies"],
+            actor=saved.get("actor", "mlp"),  # checkpoints before the field: the MLP
         )
     learner = build_learner(env_fn, args)
     state = torch.load(path / STATE_FILE, weights_only=False)

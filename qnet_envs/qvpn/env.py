@@ -80,8 +80,11 @@ class QVPNParallelEnv(ParallelEnv):
     rate and its *reduced value* ``coefficient - sum_l price_l g_l`` at the last LP's link
     prices), then each link's utilisation in the last round. Rates are divided by
     ``rate_scale`` (largest version bottleneck capacity, pairs/s), W-EGR by ``reward_scale``.
-    ``state()`` is the centralised critic's input: global features, every pair's row, each
-    organisation's weighted rate and the link utilisation.
+    ``observation_layout`` names these blocks in order with their shapes (``{"global": (4,),
+    "pairs": (max_pairs, 10), "versions": (max_pairs, max_versions, 11), "links":
+    (n_links,)}``), for networks that read the observation as tables (e.g. the trainer's
+    ``actor="choice-scorer"``). ``state()`` is the centralised critic's input: global
+    features, every pair's row, each organisation's weighted rate and the link utilisation.
 
     ## Rewards
     Feasible round: organisation ``k`` receives its own weighted rate ``W-EGR_k /
@@ -168,6 +171,17 @@ class QVPNParallelEnv(ParallelEnv):
     @property
     def instance(self) -> Instance:
         return self.layout.instance
+
+    @property
+    def observation_layout(self) -> dict[str, tuple[int, ...]]:
+        """The observation's blocks in order, name -> shape (sizes add up to its length)."""
+        layout = self.layout
+        return {
+            "global": (len(core.GLOBAL_FEATURES),),
+            "pairs": (layout.max_pairs, len(core.PAIR_FEATURES)),
+            "versions": (layout.max_pairs, layout.max_versions, len(core.VERSION_FEATURES)),
+            "links": (layout.instance.network.n_links,),
+        }
 
     def observation_space(self, agent: str) -> spaces.Box:
         return self._observation_spaces[agent]

@@ -57,7 +57,7 @@ def test_each_recorded_page_names_the_command_that_regenerates_it(reproduce, pag
     text = markdown.read_text()
     assert reproduce.markdown(report) == text
     assert f"python scripts/reproduce_qvpn.py {report['command']}" in text
-    for name in ("fig4a", "fig7", "fig8", "fig9"):  # every figure the page shows exists
+    for name in ("fig4a", "fig7", "fig8", "fig9", "marl"):  # every figure the page shows exists
         if f"-{name}.png" in text:
             assert page.with_name(f"{page.stem}-{name}.png").is_file()
 
@@ -103,7 +103,9 @@ def test_quick_report_agrees_with_the_lp_and_the_milp(quick_report) -> None:
         assert 0.0 <= run["w_egr"] <= optimum * (1 + 1e-9)
         assert len(run["round_w_egr"]) == 4  # the env's default rounds
     names = [t["name"] for t in derived["targets"]]
-    assert "GA / optimum" in names and "MARL (MAPPO) / optimum" in names
+    assert "GA / optimum" in names
+    assert "MARL (MAPPO, choice-scorer actor) / optimum" in names
+    assert "MARL (MAPPO, mlp actor) / optimum" in names
 
 
 def test_table3_correlations_are_pearsons(quick_report) -> None:
@@ -122,7 +124,7 @@ def test_quick_report_writes_figures_and_renders_the_same_page(quick_report, tmp
     markdown = report_json.with_suffix(".md").read_text()
     opt = report["raw"]["summary"][0]["optimum"]["objective"]
     assert f"| {opt:,.1f} |" in markdown
-    for name in ("fig4a", "fig4b", "fig4c", "fig5", "fig6", "fig7", "fig8", "fig9"):
+    for name in ("fig4a", "fig4b", "fig4c", "fig5", "fig6", "fig7", "fig8", "fig9", "marl"):
         png = report_json.with_name(f"r-{name}.png")
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"(r-{name}.png)" in markdown
@@ -132,3 +134,33 @@ def test_quick_report_writes_figures_and_renders_the_same_page(quick_report, tmp
         check=True, cwd=ROOT, env=ENV, timeout=120,
     )  # fmt: skip
     assert rendered.read_text() == markdown
+
+
+def test_update_reruns_marl_only_and_records_the_command(quick_report, tmp_path) -> None:
+    report, report_json = quick_report
+    copy = tmp_path / "u.json"
+    copy.write_text(report_json.read_text())
+    command = ["--quick", "--only", "marl", "--marl-actors", "choice-scorer", "--marl-lr", "1e-3"]
+    subprocess.run(
+        [sys.executable, str(SCRIPT), *command, "--update", str(copy)],
+        check=True, capture_output=True, cwd=ROOT, env=ENV, timeout=300,
+    )  # fmt: skip
+    updated = json.loads(copy.read_text())
+    for fig in ("fig4a", "fig7", "summary"):  # untouched
+        assert updated["raw"][fig] == report["raw"][fig]
+    assert {run["actor"] for run in updated["raw"]["marl"]} == {"choice-scorer"}
+    assert updated["args"]["marl_lr"] == 1e-3 and updated["args"]["marl_actors"] == [
+        "choice-scorer"
+    ]
+    assert updated["command"] == report["command"]
+    (entry,) = updated["updates"]
+    assert entry["only"] == ["marl"] and "--marl-lr 1e-3" in entry["command"]
+    text = copy.with_suffix(".md").read_text()
+    assert f"scripts/reproduce_qvpn.py {entry['command']}" in text
+    assert "| choice-scorer |" in text and "| mlp |" not in text
+
+
+def test_update_refuses_other_experiments(reproduce, quick_report) -> None:
+    _, report_json = quick_report
+    with pytest.raises(SystemExit):
+        reproduce.parse_args(["--only", "fig4a", "--update", str(report_json)])
