@@ -6,6 +6,6 @@ masked to the valid ones, and its exact expected cost). Pure numpy on top of
 ``qnet_envs.routing.core``; see ``docs/baselines.md``.
 """
 
-from agents.baselines.qvpn import qvpn_optimum, shortest_path_selection
+from agents.baselines.qvpn import qvpn_optimum, shortest_path_selection, widest_selection
 
-__all__ = ["qvpn_optimum", "shortest_path_selection"]
+__all__ = ["qvpn_optimum", "shortest_path_selection", "widest_selection"]

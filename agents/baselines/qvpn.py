@@ -3,12 +3,18 @@
 ``qvpn_optimum`` wraps :func:`qnet_envs.qvpn.milp.solve_optimum`, warm-started from the best
 shortest-path baseline; ``shortest_path_selection`` is the paper's hop, 1/EGR and 1/EGR^2
 baselines at link-level threshold 0.992 (:mod:`qnet_envs.qvpn.heuristics`), and
-``baseline_results`` solves the LP for each of them.
+``baseline_results`` solves the LP for each of them. ``widest_selection`` (each pair's
+undominated versions with the largest bottleneck capacity) is a no-search yardstick the paper
+does not have.
 """
 
 from __future__ import annotations
 
-from qnet_envs.qvpn.heuristics import BASELINE_THRESHOLD, shortest_path_selection
+from qnet_envs.qvpn.heuristics import (
+    BASELINE_THRESHOLD,
+    shortest_path_selection,
+    widest_selection,
+)
 from qnet_envs.qvpn.lp import LPResult, solve_lp
 from qnet_envs.qvpn.milp import OptimumResult, solve_optimum
 from qnet_envs.qvpn.problem import Instance
@@ -18,6 +24,7 @@ __all__ = [
     "baseline_results",
     "qvpn_optimum",
     "shortest_path_selection",
+    "widest_selection",
 ]
 
 
