@@ -467,14 +467,18 @@ def rewards(scenario: LinkQualityScenario, outcome: Outcome, invalid: bool) -> d
 def candidate_paths(
     network: Network, request: Request, estimate: FloatArray, k: int
 ) -> list[list[int]]:
-    """Up to ``k`` node paths, k-shortest on ``-log`` of the estimated success within budget.
+    """Up to ``k`` node paths, k-shortest on ``-log`` of the estimated link quality.
 
-    ``estimate`` is ``(E, 2)`` (p, F) from an estimator. The first path maximises the estimated
-    probability that every link succeeds within the budget.
+    ``estimate`` is ``(E, 2)`` (p, F) from an estimator. A link's quality is ``s * w``: its
+    estimated success within the budget ``s = 1 - (1 - p)^B`` times its Werner parameter
+    ``w = (4F - 1) / 3`` (swapping multiplies ``w``), so the first path maximises the estimated
+    success probability times the end-to-end ``w``: the product form of the paper's
+    ``p_ij * F_ij`` objective.
     """
     budget = network.scenario.requests.max_attempts
     success = success_within_budget(np.clip(estimate[:, 0], 0.0, 1.0), budget)
-    cost = -np.log(np.maximum(success, MIN_SUCCESS))
+    werner_parameter = (4.0 * np.clip(estimate[:, 1], 0.25, 1.0) - 1.0) / 3.0
+    cost = -np.log(np.maximum(success * werner_parameter, MIN_SUCCESS))
     return network.finder.k_shortest(request.source, request.target, k, cost)
 
 
@@ -512,6 +516,18 @@ def candidate_features(
             min(latency / scale, 1.0),
         )
     return out
+
+
+def observation(
+    network: Network, request: Request, index: int, estimate: FloatArray, k: int
+) -> tuple[NDArray[np.float32], list[list[int]]]:
+    """The env's observation (``7 k + 2`` floats) and the candidate node paths of ``request``
+    (``index``: requests served so far in the episode)."""
+    candidates = candidate_paths(network, request, estimate, k)
+    table = candidate_features(network, candidates, estimate, request, k)
+    done = index / network.scenario.requests.per_episode
+    tail = np.array([request.threshold, done], dtype=np.float32)
+    return np.concatenate([table.ravel(), tail]).astype(np.float32), candidates
 
 
 # -------------------------------------------------------------------------------- episode

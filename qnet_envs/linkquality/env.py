@@ -230,14 +230,10 @@ class LinkQualityRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
     def _prepare(self) -> NDArray[np.float32]:
         """Candidates and observation for the current request."""
         sim = self.simulation
-        estimate = self._estimate()
-        self._candidates = core.candidate_paths(self.network, sim.request, estimate, self.k)
-        table = core.candidate_features(
-            self.network, self._candidates, estimate, sim.request, self.k
+        obs, self._candidates = core.observation(
+            self.network, sim.request, sim.index, self._estimate(), self.k
         )
-        done = sim.index / self.scenario.requests.per_episode
-        tail = np.array([sim.request.threshold, done], dtype=np.float32)
-        return np.concatenate([table.ravel(), tail]).astype(np.float32)
+        return obs
 
     def _info(
         self, event: str, outcome: core.Outcome, components: dict[str, float]

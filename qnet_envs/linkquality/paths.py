@@ -33,6 +33,10 @@ class PathFinder:
             for neighbour, link in neighbours
         }
 
+    def neighbours(self, node: int) -> list[tuple[int, int]]:
+        """``(neighbour, link)`` pairs of ``node``, by neighbour."""
+        return list(self._adjacency[node])
+
     def _dijkstra(
         self,
         source: int,
