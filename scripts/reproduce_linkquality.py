@@ -21,7 +21,8 @@ lowest mean latency of the non-clairvoyant methods at every size, and closes >= 
 success-rate gap between the best baseline and the clairvoyant bound. The page says per size
 whether each holds and by how much.
 
-Writes ``<out>.json``, ``<out>.md`` and ``<out>-{success,latency,throughput,utilisation,
+``--render REPORT.json`` redraws the figures and rewrites the Markdown of a report. Writes
+``<out>.json``, ``<out>.md`` and ``<out>-{success,latency,throughput,utilisation,
 predictor}.png`` (``--out``, default ``runs/linkquality-reproduction``; the page in ``docs/``
 was written with ``--out docs/linkquality-reproduction`` and records its command and wall time).
 """
@@ -57,6 +58,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=20, help="predictor epochs")
     parser.add_argument("--ppo-steps", type=int, default=4096, help="PPO timesteps per size")
     parser.add_argument("--out", default=str(ROOT / "runs" / "linkquality-reproduction"))
+    parser.add_argument(
+        "--render",
+        metavar="REPORT.json",
+        help="redraw the figures and rewrite the Markdown of an existing report (no runs)",
+    )
     return parser.parse_args(argv)
 
 
@@ -196,7 +202,7 @@ def plot(results: list[dict[str, Any]], out: Path) -> list[str]:
         "link_utilisation": "utilisation",
     }
     for metric in METRICS:
-        fig, ax = plt.subplots(figsize=(7, 4.2))
+        fig, ax = plt.subplots(figsize=(7, 4.8))
         width = 0.8 / len(methods)
         for i, method in enumerate(methods):
             means = [r["summary"]["table"][method][metric][0] for r in results]
@@ -206,7 +212,7 @@ def plot(results: list[dict[str, Any]], out: Path) -> list[str]:
         ax.set_xticks(np.arange(len(sizes)), [f"{s} nodes" for s in sizes])
         ax.set_ylabel(labels[metric])
         ax.set_title(f"{labels[metric]}: mean +- std over seeds")
-        ax.legend(fontsize=7, ncol=2)
+        ax.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.1))
         fig.tight_layout()
         path = out.with_name(f"{out.name}-{names[metric]}.png")
         fig.savefig(path, dpi=110)
@@ -288,6 +294,13 @@ def markdown(report: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.render:
+        path = Path(args.render)
+        report = json.loads(path.read_text())
+        report["figures"] = plot(report["results"], path.with_suffix(""))
+        path.write_text(json.dumps(report, indent=1, default=float) + "\n")
+        path.with_suffix(".md").write_text(markdown(report))
+        return 0
     started = time.perf_counter()
     results = []
     for size in args.sizes:
