@@ -33,6 +33,23 @@ GYMNASIUM_ENVS: dict[str, tuple[str, dict[str, Any]]] = {
         "qnet_envs.routing.env:EvolvingSwapRoutingEnv",
         {"scenario": "evolving-maze"},
     ),
+    "LinkQualityRouting-v0": ("qnet_envs.linkquality.env:LinkQualityRoutingEnv", {}),
+    "LinkQualityRouting-Small-v0": (
+        "qnet_envs.linkquality.env:LinkQualityRoutingEnv",
+        {"scenario": "waxman-20"},
+    ),
+    "LinkQualityRouting-Medium-v0": (
+        "qnet_envs.linkquality.env:LinkQualityRoutingEnv",
+        {"scenario": "waxman-100"},
+    ),
+    "LinkQualityRouting-Large-v0": (
+        "qnet_envs.linkquality.env:LinkQualityRoutingEnv",
+        {"scenario": "waxman-200"},
+    ),
+    "LinkQualityRouting-Surfnet-v0": (
+        "qnet_envs.linkquality.env:LinkQualityRoutingEnv",
+        {"scenario": "surfnet"},
+    ),
 }
 
 #: PettingZoo parallel envs: name -> module exporting ``parallel_env``.

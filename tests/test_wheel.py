@@ -59,7 +59,14 @@ def load_qvpn(name):
     return ["Instance", instance.name, instance.n_pairs, instance.versions.n_total]
 
 
-LOADERS = {"routing": load_routing, "qvpn": load_qvpn}
+def load_linkquality(name):
+    from qnet_envs.linkquality import LinkQualityScenario
+
+    scenario = LinkQualityScenario.load(name)
+    return ["LinkQualityScenario", scenario.name, scenario.topology.kind]
+
+
+LOADERS = {"routing": load_routing, "qvpn": load_qvpn, "linkquality": load_linkquality}
 
 report = {
     "package": qnet_envs.__file__,
