@@ -22,7 +22,7 @@ from qnet_envs.planning.problem import Instance
 
 
 def parallel_env(**kwargs):  # -> qnet_envs.planning.env.PlanningParallelEnv
-    """The planning PettingZoo parallel env (arguments: :class:`qnet_envs.planning.env.PlanningParallelEnv`)."""
+    """The planning PettingZoo parallel env (arguments: ``PlanningParallelEnv``)."""
     from qnet_envs.planning.env import parallel_env as make
 
     return make(**kwargs)

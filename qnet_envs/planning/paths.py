@@ -23,6 +23,7 @@ inf``) when even perfect links miss ``F_d`` (``nested_swap_fidelity(1, N_p) < F_
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -157,7 +158,7 @@ def candidate_paths(instance: Instance) -> CandidatePaths:
     for d, (s, t) in enumerate(instance.demand_pairs.tolist()):
         found = k_shortest_paths(graph, s, t, k=instance.k_paths, weight="length_km")
         for j, path in enumerate(found):
-            path_edges = [index[(a, b)] for a, b in zip(path[:-1], path[1:], strict=True)]
+            path_edges = [index[(a, b)] for a, b in itertools.pairwise(path)]
             n_seg = int(edges.segments[path_edges].sum())
             key = (n_seg, float(targets[d]))
             if key not in physics:

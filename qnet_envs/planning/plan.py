@@ -41,7 +41,7 @@ DEFAULT_TOLERANCE = 1e-6
 
 @dataclass(frozen=True)
 class Plan:
-    """Path flows ``x`` ``(n_paths,)`` (pairs/s of link capacity) and fibres ``y`` ``(n_edges,)``."""
+    """Path flows ``x`` ``(n_paths,)`` (pairs/s of link capacity), fibres ``y`` ``(n_edges,)``."""
 
     x: FloatArray
     y: FloatArray

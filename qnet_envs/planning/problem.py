@@ -274,7 +274,7 @@ class Instance:
         """Matrices ``0 .. n_train - 1`` are the training set (``0`` with a single matrix)."""
         if self.n_matrices == 1:
             return 0
-        return int(math.floor(self.train_fraction * self.n_matrices + 1e-9))
+        return math.floor(self.train_fraction * self.n_matrices + 1e-9)
 
     @property
     def train_matrices(self) -> tuple[int, ...]:
