@@ -56,7 +56,7 @@ SLOT_FEATURES: tuple[str, ...] = (
     "inverse_g",  # 1 / g_p
     "segments",  # N_p / largest N_p
     "length",  # path length / longest candidate path
-    "relative_price",  # linear price per delivered pair / the demand's cheapest
+    "price_ratio",  # the demand's cheapest linear price per delivered pair / this one's
     "last_fraction",  # own a_j / levels played last round
     "last_peak_fill",  # max over its edges of load / (y C) last round
     "last_spare",  # min over its edges of spare fibre capacity / (g_p D_d), capped at 4
@@ -160,7 +160,7 @@ class Layout:
         g = np.where(usable, paths.g[safe], 0.0)
         price = np.where(usable, paths.delivered_cost()[safe], np.inf)
         cheapest = price.min(axis=1, keepdims=True)
-        relative = np.where(usable, price / np.where(np.isfinite(cheapest), cheapest, 1.0), 0.0)
+        relative = np.where(usable, np.where(np.isfinite(cheapest), cheapest, 0.0) / price, 0.0)
         static_slots = np.stack(
             [
                 usable.astype(np.float64),

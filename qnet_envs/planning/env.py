@@ -49,11 +49,11 @@ class PlanningParallelEnv(ParallelEnv):
     (``core.GLOBAL_FEATURES``: round fraction, whether a round was played, last cost / LP
     bound, last unmet share), the demand's row (``core.DEMAND_FEATURES``: ``D_d`` / mean rate,
     ``F_d``, usable paths / ``k``, last satisfied fraction) and one row per slot
-    (``core.SLOT_FEATURES``: usable, ``1/g_p``, segments, length, price relative to the
-    demand's cheapest path, own last fraction, and along the path last round's peak fibre fill
-    and least spare fibre capacity in units of the demand's need). ``state()`` is the global
-    picture for a centralised critic or a GNN whose nodes are the network's edges: the global
-    features, then per edge ``core.EDGE_FEATURES`` (length, ``cost_e``, fibre cost, candidate
+    (``core.SLOT_FEATURES``: usable, ``1/g_p``, segments, length, the demand's cheapest price
+    per delivered pair over this path's (in ``(0, 1]``), own last fraction, and along the path
+    last round's peak fibre fill and least spare fibre capacity in units of the demand's need,
+    capped at 4). ``state()`` is the global picture for a centralised critic or a GNN whose
+    nodes are the network's edges: the global features, then per edge ``core.EDGE_FEATURES`` (length, ``cost_e``, fibre cost, candidate
     paths crossing it, last load / ``C_e``, fibres, fill), and with ``state_adjacency=True``
     the dense line-graph adjacency (edges sharing a node). ``env.state_graph()`` gives the same
     as ``edge_features`` ``(n_edges, 7)`` and ``line_graph`` ``(2, m)`` arrays.
