@@ -59,7 +59,14 @@ def load_qvpn(name):
     return ["Instance", instance.name, instance.n_pairs, instance.versions.n_total]
 
 
-LOADERS = {"routing": load_routing, "qvpn": load_qvpn}
+def load_planning(name):
+    from qnet_envs.planning import Instance
+
+    instance = Instance.load(name)  # validation and the graph; paths stay lazy (Yen is slow)
+    return ["Instance", instance.name, instance.n_nodes, instance.n_edges]
+
+
+LOADERS = {"routing": load_routing, "qvpn": load_qvpn, "planning": load_planning}
 
 report = {
     "package": qnet_envs.__file__,
