@@ -46,7 +46,7 @@ def build_graph(instance: Instance) -> nx.Graph:
     if instance.waxman is not None:
         from qnet_envs.topology import waxman_topology
 
-        return waxman_topology(**instance.waxman)
+        return waxman_topology(**instance.waxman_kwargs)
     from qnet_envs.topology import load
 
     assert instance.topology is not None

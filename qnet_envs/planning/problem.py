@@ -111,7 +111,7 @@ class Instance:
     description: str = ""
     topology: str | None = None
     links: tuple[tuple[int, int, float], ...] | None = None
-    waxman: Mapping[str, Any] | None = None
+    waxman: Mapping[str, Any] | tuple[tuple[str, Any], ...] | None = None
     attenuation_db_per_km: float = 0.2
     alpha: float = 0.005
     max_segment_km: float = 100.0
@@ -146,8 +146,9 @@ class Instance:
             if isinstance(self.rates, str) or not isinstance(self.rates, Sequence):
                 raise _fail("traffic.rates", self.rates, "a list of matrices, each a list")
             object.__setattr__(self, "rates", tuple(tuple(row) for row in self.rates))
-        if self.waxman is not None:
-            object.__setattr__(self, "waxman", dict(self.waxman))
+        if self.waxman is not None:  # stored as sorted (key, value) pairs: instances hash
+            items = self.waxman.items() if isinstance(self.waxman, Mapping) else self.waxman
+            object.__setattr__(self, "waxman", tuple(sorted((str(k), v) for k, v in items)))
         self._validate_network()
         self._validate_physics()
         self._validate_traffic()
@@ -263,6 +264,11 @@ class Instance:
             )
         if self.matrix is not None:
             _integer("traffic.matrix", self.matrix, 0, n_matrices - 1)
+
+    @property
+    def waxman_kwargs(self) -> dict[str, Any]:
+        """``waxman`` as keyword arguments of :func:`qnet_envs.topology.waxman_topology`."""
+        return dict(self.waxman or ())
 
     # -- traffic --------------------------------------------------------------------------------
     @property
@@ -407,9 +413,11 @@ class Instance:
                 value = getattr(self, attr)
                 if value is None:
                     continue
-                if isinstance(value, tuple):
+                if attr == "waxman":
+                    value = self.waxman_kwargs
+                elif isinstance(value, tuple):
                     value = [list(x) if isinstance(x, tuple) else x for x in value]
-                body[key] = dict(value) if isinstance(value, Mapping) else value
+                body[key] = value
             out[section] = body
         return out
 

@@ -282,3 +282,15 @@ def test_large_shipped_instances():
     for instance in (kdl, waxman):
         assert instance.n_demands == 1000
         assert instance.paths.unserviceable.size == 0
+
+
+def test_waxman_instances_hash_and_round_trip():
+    data = {"network": {"waxman": {"n_nodes": 30, "seed": 2}}, "traffic": {"pairs": 5}}
+    instance = Instance.from_dict(data)
+    assert hash(instance) == hash(Instance.from_dict(data))
+    assert Instance.from_dict(instance.to_dict()) == instance
+    assert instance.n_nodes == 30 and instance.n_demands == 5
+    with pytest.raises(ValueError, match=r"network\.waxman\.beta: got 2\.0"):
+        Instance.from_dict({"network": {"waxman": {"beta": 2.0}}})
+    with pytest.raises(ValueError, match=r"network\.waxman: got \['size'\]"):
+        Instance.from_dict({"network": {"waxman": {"size": 2}}})
