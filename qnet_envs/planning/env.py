@@ -55,8 +55,9 @@ class PlanningParallelEnv(ParallelEnv):
     capped at 4). ``state()`` is the global picture for a centralised critic or a GNN whose
     nodes are the network's edges: the global features, then per edge ``core.EDGE_FEATURES``
     (length, ``cost_e``, fibre cost, candidate paths crossing it, last load / ``C_e``, fibres,
-    fill), and with ``state_adjacency=True`` the dense line-graph adjacency (edges sharing a node). ``env.state_graph()`` gives the same
-    as ``edge_features`` ``(n_edges, 7)`` and ``line_graph`` ``(2, m)`` arrays.
+    fill), and with ``state_adjacency=True`` the dense line-graph adjacency (edges sharing a
+    node). ``env.state_graph()`` gives the same as ``edge_features`` ``(n_edges, 7)`` and
+    ``line_graph`` ``(2, m)`` arrays.
 
     ## Rewards
     Cooperative: every agent gets ``-(cost / cost_scale + unmet_penalty * unmet +
