@@ -184,19 +184,18 @@ class Instance:
             if nodes != set(range(len(nodes))):
                 raise _fail("network.links", sorted(nodes)[:10], "nodes numbered 0..n-1")
         if self.waxman is not None:
-            bad = set(self.waxman) - set(WAXMAN_KEYS)
+            waxman = self.waxman_kwargs
+            bad = set(waxman) - set(WAXMAN_KEYS)
             if bad:
                 raise _fail("network.waxman", sorted(bad), f"keys {list(WAXMAN_KEYS)}")
             for key in ("n_nodes", "seed"):
-                if key in self.waxman:
-                    _integer(
-                        f"network.waxman.{key}", self.waxman[key], 2 if key == "n_nodes" else 0
-                    )
+                if key in waxman:
+                    _integer(f"network.waxman.{key}", waxman[key], 2 if key == "n_nodes" else 0)
             for key in ("alpha", "width_km", "height_km"):
-                if key in self.waxman:
-                    _real(f"network.waxman.{key}", self.waxman[key], 0.0, math.inf, low_open=True)
-            if "beta" in self.waxman:
-                _real("network.waxman.beta", self.waxman["beta"], 0.0, 1.0, low_open=True)
+                if key in waxman:
+                    _real(f"network.waxman.{key}", waxman[key], 0.0, math.inf, low_open=True)
+            if "beta" in waxman:
+                _real("network.waxman.beta", waxman["beta"], 0.0, 1.0, low_open=True)
 
     def _validate_physics(self) -> None:
         _real("link.attenuation_db_per_km", self.attenuation_db_per_km, 0.0, 10.0)
