@@ -55,6 +55,7 @@ GYMNASIUM_ENVS: dict[str, tuple[str, dict[str, Any]]] = {
 #: PettingZoo parallel envs: name -> module exporting ``parallel_env``.
 PARALLEL_ENVS: dict[str, str] = {
     "qvpn_v0": "qnet_envs.qvpn.env",
+    "planning_v0": "qnet_envs.planning.env",
 }
 
 

@@ -66,7 +66,19 @@ def load_linkquality(name):
     return ["LinkQualityScenario", scenario.name, scenario.topology.kind]
 
 
-LOADERS = {"routing": load_routing, "qvpn": load_qvpn, "linkquality": load_linkquality}
+def load_planning(name):
+    from qnet_envs.planning import Instance
+
+    instance = Instance.load(name)  # validation and the graph; paths stay lazy (Yen is slow)
+    return ["Instance", instance.name, instance.n_nodes, instance.n_edges]
+
+
+LOADERS = {
+    "routing": load_routing,
+    "qvpn": load_qvpn,
+    "linkquality": load_linkquality,
+    "planning": load_planning,
+}
 
 report = {
     "package": qnet_envs.__file__,
