@@ -108,8 +108,7 @@ def fully_entangled_fraction_of_columns(t: NDArray[np.float64]) -> NDArray[np.fl
     off = a01 * a01 + a02 * a02 + a12 * a12
     diagonal = off == 0.0
     if diagonal.all():  # e.g. Werner states and their swaps: no cubic to solve
-        largest, middle, smallest = -np.sort(-np.stack([a00, a11, a22]), axis=0)
-        return _from_singular_values(t, c, largest, middle, smallest)
+        return _from_singular_values(t, c, *_sorted3(a00, a11, a22))
     q = (a00 + a11 + a22) / 3.0
     d0, d1, d2 = a00 - q, a11 - q, a22 - q
     p = np.sqrt((d0 * d0 + d1 * d1 + d2 * d2 + 2.0 * off) / 6.0)
@@ -126,7 +125,7 @@ def fully_entangled_fraction_of_columns(t: NDArray[np.float64]) -> NDArray[np.fl
     smallest = q + 2.0 * p * np.cos(phi + 2.0 * np.pi / 3.0)
     middle = 3.0 * q - largest - smallest
     if diagonal.any():
-        ordered = -np.sort(-np.stack([a00, a11, a22])[:, diagonal], axis=0)
+        ordered = _sorted3(a00[diagonal], a11[diagonal], a22[diagonal])
         largest[diagonal], middle[diagonal], smallest[diagonal] = ordered
     fef = _from_singular_values(t, c, largest, middle, smallest)
     scale = np.maximum(largest, 1e-300)
@@ -154,3 +153,11 @@ def _from_singular_values(
     )
     s1, s2, s3 = (np.sqrt(np.maximum(x, 0.0)) for x in (largest, middle, smallest))
     return (t[0, 0] + s1 + s2 - np.where(det_c > 0.0, s3, -s3)) / 4.0
+
+
+def _sorted3(
+    a: NDArray[np.float64], b: NDArray[np.float64], c: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Elementwise ``(largest, middle, smallest)`` of three arrays (exact: no arithmetic)."""
+    low, high = np.minimum(a, b), np.maximum(a, b)
+    return np.maximum(high, c), np.maximum(low, np.minimum(high, c)), np.minimum(low, c)

@@ -177,13 +177,17 @@ class SwapRoutingVectorEnv(VectorEnv):
             network.slot_state.reshape(n, MAX_DEGREE, 4, 4), scenario.swap_mode
         )
         transfer[network.slot_edge < 0] = 0.0
-        self._transfer = np.ascontiguousarray(np.moveaxis(transfer.reshape(-1, 4, 4), 0, -1))
+        # One more transfer after the slots': the identity, for rows that do not move.
+        transfers = np.concatenate([transfer.reshape(-1, 4, 4), np.eye(4)[None]])
+        self._transfer = np.ascontiguousarray(np.moveaxis(transfers, 0, -1))
+        self._identity_slot = n * MAX_DEGREE
         self._postselected = scenario.swap_mode == "postselected"
         self._fom_is_singlet = scenario.figure_of_merit == "singlet_fidelity"
         start = core.initial(network)
         self._start_obs = core.observe(network, start)
         self._start_valid = np.array(start.valid, dtype=bool)
-        self._start_t = correlation_matrix(SINGLET_DM)
+        self._start_t = np.diag([1.0, -1.0, -1.0, -1.0])  # the singlet's
+        assert np.allclose(correlation_matrix(SINGLET_DM), self._start_t, rtol=0, atol=1e-15)
 
     def _allocate(self) -> None:
         n_envs, s = self.num_envs, self.scenario
@@ -191,6 +195,7 @@ class SwapRoutingVectorEnv(VectorEnv):
         self._node = np.full(n_envs, s.alice, dtype=np.int64)
         self._t = np.repeat(self._start_t[:, :, None], n_envs, axis=2)  # (4, 4, N)
         self._used = np.zeros((n_envs, self._num_edges), dtype=bool)
+        self._row_offsets = self._rows * self._num_edges  # row starts in the flattened used
         self._actions = np.zeros(n_envs, dtype=np.int64)
         self._singlet = np.ones(n_envs)
         self._fef = np.ones(n_envs)
@@ -245,44 +250,50 @@ class SwapRoutingVectorEnv(VectorEnv):
         n, e = self._num_nodes, self._num_edges
 
         slot = self._node * MAX_DEGREE + actions
+        used_flat = self._used.reshape(-1)  # a view: used[i, e] is used_flat[i * E + e]
         edge = self._slot_edge[slot]
         empty = edge < 0
-        used_link = ~empty & self._used[rows, edge]
+        used_link = ~empty & used_flat[self._row_offsets + np.maximum(edge, 0)]
         invalid = (empty | used_link) & playing
         moving = ~(empty | used_link) & playing
 
-        # The swap, for every row (rows not moving are discarded below): T_held @ transfer.
-        product = (self._t[:, :, None, :] * self._transfer[None, :, :, slot]).sum(axis=1)
+        # The swap of every row, one batched product T_held @ transfer. Rows that do not move
+        # take the identity transfer, which gives back their held state and its figures of
+        # merit exactly (T_00 = 1), so nothing needs selecting afterwards.
+        transfer = np.take(self._transfer, np.where(moving, slot, self._identity_slot), axis=2)
+        t = self._t
+        product = t[:, 0, None, :] * transfer[None, 0]
+        for j in range(1, 4):
+            product += t[:, j, None, :] * transfer[None, j]
         trace = product[0, 0]
         if self._postselected:
             impossible = trace < ZERO_PROBABILITY
-            swap_probability = np.where(impossible, 0.0, np.minimum(trace, 1.0))
-            held = product / np.where(impossible, 1.0, trace)
+            swap_probability = np.minimum(trace, 1.0)
+            held = product / trace
             if impossible.any():
+                swap_probability[impossible] = 0.0
                 held[:, :, impossible] = _MIXED[:, :, None]
         else:
-            swap_probability = np.ones(self.num_envs)
-            held = product / np.where(trace == 0.0, 1.0, trace)  # 0 only on discarded rows
+            swap_probability = None
+            held = product / trace
+        self._t = held
         singlet = (held[0, 0] - held[1, 1] - held[2, 2] - held[3, 3]) / 4.0
         fef = fully_entangled_fraction_of_columns(held)
         fidelity = singlet if self._fom_is_singlet else fef
         gain = fidelity - self._fidelity
-
-        self._t = np.where(moving, held, self._t)
-        self._singlet = np.where(moving, singlet, self._singlet)
-        self._fef = np.where(moving, fef, self._fef)
-        self._probability = np.where(
-            moving, self._probability * swap_probability, self._probability
-        )
+        self._singlet, self._fef = singlet, fef
+        if swap_probability is not None:
+            self._probability = self._probability * swap_probability
         old_node = self._node
         self._node = node = np.where(moving, self._slot_neighbor[slot], old_node)
         moved_rows, moved_edges = rows[moving], edge[moving]
-        self._used[moved_rows, moved_edges] = True
+        used_flat[self._row_offsets[moving] + moved_edges] = True
         self._route[moved_rows, self._route_length[moving]] = moved_edges
         self._route_length += moving
         self._actions += playing
         node_edges = self._slot_edges[node]
-        self._valid = valid = (node_edges >= 0) & ~self._used[rows[:, None], node_edges]
+        seen = used_flat[self._row_offsets[:, None] + np.maximum(node_edges, 0)]
+        self._valid = valid = (node_edges >= 0) & ~seen
 
         arrived = moving & (node == s.bob)
         dead_end = moving & ~arrived & ~valid.any(axis=1)
@@ -404,7 +415,10 @@ class SwapRoutingVectorEnv(VectorEnv):
             )
         return mask.copy()
 
-    def _reset_rows(self, rows: NDArray[np.bool_]) -> None:
+    def _reset_rows(self, mask: NDArray[np.bool_]) -> None:
+        rows = np.flatnonzero(mask)
+        if not len(rows):
+            return
         self._node[rows] = self.scenario.alice
         self._t[:, :, rows] = self._start_t[:, :, None]
         self._used[rows] = False
