@@ -157,19 +157,21 @@ class SB3RoutingVecEnv(VecEnv):
     @staticmethod
     def _row_infos(info: dict[str, Any], rows: Iterable[int]) -> list[dict[str, Any]]:
         """Single-env info dicts of ``rows`` from a vector info (its arrays and masks)."""
-        out = []
+        rows = list(rows)
         rewards = info["rewards"]
         names = [k for k in rewards if not k.startswith("_")]
-        for i in rows:
-            route = info["route"][i]
-            out.append(
-                {
-                    **{key: float(info[key][i]) for key in _SCALAR_KEYS},
-                    "route": tuple(route[route >= 0].tolist()),
-                    "node": int(info["node"][i]),
-                    "event": info["event"][i],
-                    "action_mask": info["action_mask"][i].copy(),
-                    "rewards": {k: float(rewards[k][i]) for k in names if rewards[f"_{k}"][i]},
-                }
-            )
+        columns = {key: info[key][rows].tolist() for key in (*_SCALAR_KEYS, "node", "event")}
+        component_values = {k: rewards[k][rows].tolist() for k in names}
+        component_present = {k: rewards[f"_{k}"][rows].tolist() for k in names}
+        routes, masks = info["route"][rows], info["action_mask"][rows]
+        out = []
+        for j in range(len(rows)):
+            route = routes[j]
+            row_info = {key: values[j] for key, values in columns.items()}
+            row_info["route"] = tuple(route[route >= 0].tolist())
+            row_info["action_mask"] = masks[j]
+            row_info["rewards"] = {
+                k: component_values[k][j] for k in names if component_present[k][j]
+            }
+            out.append(row_info)
         return out
