@@ -52,6 +52,15 @@ GYMNASIUM_ENVS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
 }
 
+#: id (without namespace) -> the batched vector env ``gym.make_vec`` builds for it (its
+#: ``vector_entry_point``; also make_vec's default mode for these ids). The evolving ids have
+#: none: their network changes per sub-env on its own clock (see docs/vector.md).
+VECTOR_ENTRY_POINTS: dict[str, str] = {
+    name: "qnet_envs.routing.vector:SwapRoutingVectorEnv"
+    for name, (entry_point, _) in GYMNASIUM_ENVS.items()
+    if entry_point == "qnet_envs.routing.env:SwapRoutingEnv"
+}
+
 #: PettingZoo parallel envs: name -> module exporting ``parallel_env``.
 PARALLEL_ENVS: dict[str, str] = {
     "qvpn_v0": "qnet_envs.qvpn.env",
@@ -65,4 +74,9 @@ def register_envs() -> None:
         env_id = f"{NAMESPACE}/{name}"
         if env_id in gymnasium.registry:
             continue
-        gymnasium.register(id=env_id, entry_point=entry_point, kwargs=kwargs)
+        gymnasium.register(
+            id=env_id,
+            entry_point=entry_point,
+            vector_entry_point=VECTOR_ENTRY_POINTS.get(name),
+            kwargs=kwargs,
+        )

@@ -92,6 +92,13 @@ class SwapRoutingEnv(gym.Env[NDArray[np.float32], np.int64]):
     the swaps' postselection probabilities; 1 in deterministic mode) of the held state;
     ``route`` (edge indices so far), ``node``, ``action_mask``, ``event``, ``rewards``.
 
+    ## Vector env
+    ``gym.make_vec(id, num_envs=N)`` (``vectorization_mode="vector_entry_point"``, make_vec's
+    default for this class's ids) builds
+    :class:`~qnet_envs.routing.vector.SwapRoutingVectorEnv`: ``N`` copies of this game stepped
+    by batched array operations, sub-env for sub-env equal to this env (``docs/vector.md``;
+    for SB3 and MaskablePPO: ``agents.sb3_vector.SB3RoutingVecEnv``).
+
     ## Arguments
     ``scenario``: a shipped name (``scenarios/routing/<name>.toml``), a TOML path or a
     :class:`~qnet_envs.routing.scenario.Scenario` (default ``"default"``).
