@@ -38,6 +38,7 @@ GYMNASIUM_ENVS: dict[str, tuple[str, dict[str, Any]]] = {
 #: PettingZoo parallel envs: name -> module exporting ``parallel_env``.
 PARALLEL_ENVS: dict[str, str] = {
     "qvpn_v0": "qnet_envs.qvpn.env",
+    "offloading_v0": "qnet_envs.offloading.env",
 }
 
 

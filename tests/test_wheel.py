@@ -59,7 +59,14 @@ def load_qvpn(name):
     return ["Instance", instance.name, instance.n_pairs, instance.versions.n_total]
 
 
-LOADERS = {"routing": load_routing, "qvpn": load_qvpn}
+def load_offloading(name):
+    from qnet_envs.offloading import Scenario
+
+    scenario = Scenario.load(name)
+    return ["Scenario", scenario.name, scenario.n_mobile, scenario.n_remote]
+
+
+LOADERS = {"routing": load_routing, "qvpn": load_qvpn, "offloading": load_offloading}
 
 report = {
     "package": qnet_envs.__file__,
