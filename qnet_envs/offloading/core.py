@@ -8,15 +8,18 @@ draws, an explicit ``numpy.random.Generator``. Conventions (``docs/offloading-mo
 * An *action* is a target ``t`` (``0`` = local, ``1 + j`` = remote ``j``) and a share ``s`` in
   ``[0, 1]``: share ``s`` of the job's runs goes to the target and ``1 - s`` stays local
   (``t = 0`` keeps everything local, ``s`` is ignored).
-* A share placed where it cannot run is **dropped** and costs ``drop_penalty`` per job:
-  the node lacks the qubits (``no_fit``), the link is down this step (``link_down``: rate 0),
-  or no purification within ``max_rounds`` reaches the job's fidelity need
-  (``fidelity_unreachable``). A job that fits on no node at all is ``unservable``.
+* A share sent where it cannot run this step **falls back** to the job's own node: the
+  remote node lacks the qubits (``no_fit``), the link is down this step (``link_down``: rate
+  0), or no purification within ``max_rounds`` reaches the job's fidelity need
+  (``fidelity_unreachable``). A share that cannot run on the job's own node either (too few
+  qubits there) is **dropped** and costs ``drop_penalty`` per job; a job that fits on no node
+  at all is ``unservable`` (dropped whatever the action).
 * A node runs its backlog first; the work placed on it this step finishes when the backlog and
   the whole step's new work are done (processor sharing), a teleported share after its pairs
-  have arrived: latency of a remote share ``s * tx + B_j + load_j``, of the local share
-  ``B_i + (1 - s) * exec_i``. A job's latency is the largest of its portions' (dropped
-  portions have none). Backlogs advance by ``step_s`` seconds of work per step.
+  have arrived: latency of a remote share ``s * tx + B_j + load_j``. A job waits for its own
+  node's backlog ``B_i`` in any case (its node prepares the input states), so its latency is
+  ``max(B_i + l * exec_i, latest remote share)`` with ``l`` the share run locally (dropped
+  shares add none). Backlogs advance by ``step_s`` seconds of work per step.
 """
 
 from __future__ import annotations
@@ -231,6 +234,7 @@ class JobCosts:
     the link is down or the need unreachable) and transfer energy ``tx_energy_full_j``.
     """
 
+    present: BoolArray  # (M,) the node has a job
     depth: IntArray  # (M,) circuit layers
     fits_local: BoolArray  # (M,)
     fits_remote: BoolArray  # (M, R)
@@ -289,6 +293,7 @@ def job_costs(layout: Layout, jobs: Jobs, rate: FloatArray, fidelity: FloatArray
         tx = np.where(link_up & reachable, pairs / np.where(link_up, rate, 1.0), np.inf)
     tx = np.where(present[:, None], tx, 0.0)
     return JobCosts(
+        present=present,
         depth=depth,
         fits_local=fits_local,
         fits_remote=fits_remote,
@@ -331,9 +336,9 @@ def place(layout: Layout, jobs: Jobs, costs: JobCosts, target: IntArray,
     usable = costs.usable[rows, j] if r else np.zeros(m, bool)
     remote = np.zeros((m, r))
     remote[rows[offloads & usable], j[offloads & usable]] = s[offloads & usable]
-    dropped = np.where(offloads & ~usable, s, 0.0)
+    local_share = local_share + np.where(offloads & ~usable, s, 0.0)  # falls back
     local_ok = costs.fits_local
-    dropped = dropped + np.where(local_ok, 0.0, local_share)
+    dropped = np.where(local_ok, 0.0, local_share)
     local = np.where(local_ok, local_share, 0.0)
     reason = np.zeros(m, dtype=np.int64)
     bad_remote = offloads & ~usable
@@ -342,8 +347,8 @@ def place(layout: Layout, jobs: Jobs, costs: JobCosts, target: IntArray,
     reach_r = costs.reachable[rows, j] if r else np.zeros(m, bool)
     reason = np.where(bad_remote & ~reach_r, REASONS.index("fidelity_unreachable"), reason)
     reason = np.where(bad_remote & ~up_r, REASONS.index("link_down"), reason)
-    reason = np.where((bad_remote & ~fits_r) | ((local_share > 0) & ~local_ok),
-                      REASONS.index("no_fit"), reason)
+    reason = np.where(bad_remote & ~fits_r, REASONS.index("no_fit"), reason)
+    reason = np.where((local_share > 0) & ~local_ok, REASONS.index("no_fit"), reason)
     reason = np.where(jobs.present & ~costs.servable, REASONS.index("unservable"), reason)
     reason = np.where(jobs.present, reason, REASONS.index("no_job"))
     return Placement(local=local, remote=remote, dropped=dropped, reason=reason)
@@ -384,7 +389,7 @@ def step_cost(layout: Layout, backlog: FloatArray, costs: JobCosts,
     remote_work = remote * costs.exec_remote_s
     load = remote_work.sum(axis=0)  # (R,)
     work = np.concatenate([local_work, load])
-    local_latency = np.where(local > 0, backlog[:m] + local_work, 0.0)
+    local_latency = np.where(costs.present, backlog[:m] + local_work, 0.0)
     with np.errstate(invalid="ignore"):
         remote_latency = np.where(
             remote > 0, remote * np.where(remote > 0, costs.tx_full_s, 0.0) + backlog[m:] + load,

@@ -93,7 +93,7 @@ class OffloadingParallelEnv(ParallelEnv):
     Empty queues; jobs and the first step's links drawn from the seed.
 
     ## Episode End
-    Every agent terminates after ``horizon`` steps (scenario, default 20). Nothing truncates.
+    Every agent terminates after ``horizon`` steps (scenario, default 10). Nothing truncates.
 
     ## Info
     Per agent: the step's ``cost``, ``latency_s``, ``energy_j``, ``dropped_jobs`` (global),

@@ -10,7 +10,7 @@ documented in ``docs/offloading-model.md``)::
 
     name = "default"
     description = "..."
-    horizon = 20                 # steps per episode
+    horizon = 10                 # steps per episode
     step_s = 1.0                 # seconds of processing a node does per step
     [mobile]  count, qubits, gate_time_s, gate_fidelity, power_w
     [edge]    count, qubits, gate_time_s, gate_fidelity, power_w
@@ -204,7 +204,7 @@ class Scenario:
 
     name: str = "custom"
     description: str = ""
-    horizon: int = 20
+    horizon: int = 10
     step_s: float = 1.0
     mobile: Tier = DEFAULT_TIERS["mobile"]
     edge: Tier = DEFAULT_TIERS["edge"]
