@@ -103,8 +103,11 @@ def greedy_choice(layout: core.Layout, state: core.State) -> tuple[np.ndarray, n
         s = shares[None, :]
         here = local_cost(1.0 - s)
         remote_latency = s * tx + state.advertised_s[j] + a_j * s
-        local_part = np.where(nominal.fits_local[:, None], b_own[:, None] + nominal.exec_local_s[
-            :, None] * (1.0 - s), b_own[:, None])
+        local_part = np.where(
+            nominal.fits_local[:, None],
+            b_own[:, None] + nominal.exec_local_s[:, None] * (1.0 - s),
+            b_own[:, None],
+        )
         up = (
             d_w * np.maximum(local_part, remote_latency)
             + e_w * (power_remote[j] * a_j * s + txe * s)
@@ -171,8 +174,9 @@ class EpisodeCost:
     step_bounds: tuple[float, ...] | None
 
 
-def run_episode(env: OffloadingParallelEnv, policy: Policy, seed: int,
-                with_bound: bool = False) -> EpisodeCost:
+def run_episode(
+    env: OffloadingParallelEnv, policy: Policy, seed: int, with_bound: bool = False
+) -> EpisodeCost:
     """Play one episode from ``env.reset(seed)``; with ``with_bound`` also solve the
     clairvoyant MILP (continuous shares) at every visited state."""
     env.reset(seed=seed)

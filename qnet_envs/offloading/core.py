@@ -48,8 +48,9 @@ def qubits_needed(n: IntArray | int, k: IntArray | int) -> IntArray | int:
 
 
 @functools.lru_cache(maxsize=65536)
-def _raw_pairs(fidelity_steps: int, need_steps: int, resolution: float, protocol: str,
-               max_rounds: int) -> float:
+def _raw_pairs(
+    fidelity_steps: int, need_steps: int, resolution: float, protocol: str, max_rounds: int
+) -> float:
     """Expected raw pairs per purified pair (``inf`` when the need is unreachable)."""
     fidelity, need = fidelity_steps * resolution, need_steps * resolution
     if fidelity >= need:
@@ -63,9 +64,7 @@ def _raw_pairs(fidelity_steps: int, need_steps: int, resolution: float, protocol
     return float(schedule.raw_pairs_per_output)
 
 
-def raw_pairs_per_pair(
-    fidelity: FloatArray, need: FloatArray, scenario: Scenario
-) -> FloatArray:
+def raw_pairs_per_pair(fidelity: FloatArray, need: FloatArray, scenario: Scenario) -> FloatArray:
     """Raw pairs of singlet fidelity ``fidelity`` consumed per pair purified to ``need``
     (recurrence distillation, :func:`qnet_envs.physics.distillation_schedule`); ``inf`` where no
     schedule within ``scenario.max_rounds`` reaches it. Broadcasts; values are snapped to the
@@ -104,8 +103,11 @@ class Layout:
 
     @classmethod
     def compile(cls, scenario: Scenario) -> Layout:
-        tiers = [(scenario.mobile, scenario.mobile.count), (scenario.edge, scenario.edge.count),
-                 (scenario.cloud, scenario.cloud.count)]
+        tiers = [
+            (scenario.mobile, scenario.mobile.count),
+            (scenario.edge, scenario.edge.count),
+            (scenario.cloud, scenario.cloud.count),
+        ]
 
         def per_node(attr: str, dtype: type) -> NDArray:
             return np.concatenate(
@@ -313,7 +315,8 @@ def job_costs(layout: Layout, jobs: Jobs, rate: FloatArray, fidelity: FloatArray
 class Placement:
     """Where each job's runs go after the rules: shares ``local (M,)``, ``remote (M, R)`` and
     ``dropped (M,)`` (summing to 1 for a present job), and a reason code per job
-    (index into :data:`REASONS`)."""
+    (index into :data:`REASONS`: why the offloaded share did not run where it was sent, else
+    ``no_fit`` when a share kept home was dropped)."""
 
     local: FloatArray
     remote: FloatArray
@@ -321,8 +324,9 @@ class Placement:
     reason: IntArray
 
 
-def place(layout: Layout, jobs: Jobs, costs: JobCosts, target: IntArray,
-          share: FloatArray) -> Placement:
+def place(
+    layout: Layout, jobs: Jobs, costs: JobCosts, target: IntArray, share: FloatArray
+) -> Placement:
     """Apply the rules to the actions ``target (M,)`` (0 local, ``1 + j`` remote ``j``) and
     ``share (M,)`` in ``[0, 1]``."""
     m, r = layout.n_mobile, layout.n_remote
@@ -340,7 +344,7 @@ def place(layout: Layout, jobs: Jobs, costs: JobCosts, target: IntArray,
     local_ok = costs.fits_local
     dropped = np.where(local_ok, 0.0, local_share)
     local = np.where(local_ok, local_share, 0.0)
-    reason = np.zeros(m, dtype=np.int64)
+    reason = np.where((local_share > 0) & ~local_ok, REASONS.index("no_fit"), 0)
     bad_remote = offloads & ~usable
     fits_r = costs.fits_remote[rows, j] if r else np.zeros(m, bool)
     up_r = costs.link_up[rows, j] if r else np.zeros(m, bool)
@@ -348,7 +352,6 @@ def place(layout: Layout, jobs: Jobs, costs: JobCosts, target: IntArray,
     reason = np.where(bad_remote & ~reach_r, REASONS.index("fidelity_unreachable"), reason)
     reason = np.where(bad_remote & ~up_r, REASONS.index("link_down"), reason)
     reason = np.where(bad_remote & ~fits_r, REASONS.index("no_fit"), reason)
-    reason = np.where((local_share > 0) & ~local_ok, REASONS.index("no_fit"), reason)
     reason = np.where(jobs.present & ~costs.servable, REASONS.index("unservable"), reason)
     reason = np.where(jobs.present, reason, REASONS.index("no_job"))
     return Placement(local=local, remote=remote, dropped=dropped, reason=reason)
@@ -370,13 +373,17 @@ class Outcome:
 
     @property
     def components(self) -> dict[str, float]:
-        sc_free = {"latency_s": self.latency_s, "energy_j": self.energy_j,
-                   "dropped_jobs": self.dropped}
+        sc_free = {
+            "latency_s": self.latency_s,
+            "energy_j": self.energy_j,
+            "dropped_jobs": self.dropped,
+        }
         return {"cost": self.cost, **sc_free}
 
 
-def step_cost(layout: Layout, backlog: FloatArray, costs: JobCosts,
-              placement: Placement) -> Outcome:
+def step_cost(
+    layout: Layout, backlog: FloatArray, costs: JobCosts, placement: Placement
+) -> Outcome:
     """The cost of a placement from node backlogs ``backlog (N,)`` (seconds of queued work).
 
     ``cost = d * latency / latency_scale_s + e * energy / energy_scale_j + drop_penalty *
@@ -392,15 +399,17 @@ def step_cost(layout: Layout, backlog: FloatArray, costs: JobCosts,
     local_latency = np.where(costs.present, backlog[:m] + local_work, 0.0)
     with np.errstate(invalid="ignore"):
         remote_latency = np.where(
-            remote > 0, remote * np.where(remote > 0, costs.tx_full_s, 0.0) + backlog[m:] + load,
+            remote > 0,
+            remote * np.where(remote > 0, costs.tx_full_s, 0.0) + backlog[m:] + load,
             0.0,
         )
     job_latency = np.maximum(local_latency, remote_latency.max(axis=1, initial=0.0))
     power_local = layout.power_w[:m]
     power_remote = layout.power_w[m:]
     with np.errstate(invalid="ignore"):
-        tx_energy = np.where(remote > 0, remote * np.where(remote > 0,
-                                                           costs.tx_energy_full_j, 0.0), 0.0)
+        tx_energy = np.where(
+            remote > 0, remote * np.where(remote > 0, costs.tx_energy_full_j, 0.0), 0.0
+        )
     job_energy = local_work * power_local + (remote_work * power_remote).sum(axis=1)
     job_energy = job_energy + tx_energy.sum(axis=1)
     latency = float(job_latency.sum())
@@ -446,7 +455,7 @@ def advertise(layout: Layout, stale_backlog: FloatArray, rng: np.random.Generato
     deviation ``advertised_noise * step_s`` (clipped at 0)."""
     sc = layout.scenario
     noise = rng.normal(0.0, sc.advertised_noise * sc.step_s, size=layout.n_remote)
-    return np.maximum(0.0, stale_backlog[layout.n_mobile:] + noise)
+    return np.maximum(0.0, stale_backlog[layout.n_mobile :] + noise)
 
 
 def initial_state(layout: Layout, rng: np.random.Generator) -> State:
@@ -457,8 +466,9 @@ def initial_state(layout: Layout, rng: np.random.Generator) -> State:
     return State(backlog, advertise(layout, backlog, rng), jobs, links, 0)
 
 
-def transition(layout: Layout, state: State, target: IntArray, share: FloatArray,
-               rng: np.random.Generator) -> tuple[State, Outcome, Placement]:
+def transition(
+    layout: Layout, state: State, target: IntArray, share: FloatArray, rng: np.random.Generator
+) -> tuple[State, Outcome, Placement]:
     """Play one step: place the jobs, cost it, advance the queues, draw the next jobs and
     links."""
     costs = state.costs(layout)
@@ -494,14 +504,26 @@ def decode_discrete(layout: Layout, action: IntArray) -> tuple[IntArray, FloatAr
 
 #: Observation features of the agent's own node and job, then per remote target.
 OWN_FEATURES = (
-    "has_job", "qubits_needed / largest node", "n / n_max", "k / k_max", "shots / shots_max",
-    "fidelity need", "fits locally", "own backlog / step_s", "local run time / step_s",
+    "has_job",
+    "qubits_needed / largest node",
+    "n / n_max",
+    "k / k_max",
+    "shots / shots_max",
+    "fidelity need",
+    "fits locally",
+    "own backlog / step_s",
+    "local run time / step_s",
     "step / horizon",
 )
 REMOTE_FEATURES = (
-    "fits", "advertised backlog / step_s", "run time there / step_s",
-    "nominal transfer time / step_s (capped at 10)", "nominal need reachable",
-    "outage probability", "nominal raw pairs per pair / 10 (capped at 1)", "is home edge",
+    "fits",
+    "advertised backlog / step_s",
+    "run time there / step_s",
+    "nominal transfer time / step_s (capped at 10)",
+    "nominal need reachable",
+    "outage probability",
+    "nominal raw pairs per pair / 10 (capped at 1)",
+    "is home edge",
 )
 CAP = 10.0
 

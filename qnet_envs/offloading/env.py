@@ -81,13 +81,14 @@ class OffloadingParallelEnv(ParallelEnv):
     agent's own features.
 
     ## Rewards
-    Shared: every agent receives ``-cost`` of the step, ``cost = d * latency /
+    Shared: every agent receives ``-cost / reward_scale`` of the step, ``cost = d * latency /
     latency_scale_s + e * energy / energy_scale_j + drop_penalty * dropped`` with the QoS
     weights ``(d, e)``, latency the sum over jobs of each job's completion time (the latest of
     its portions: backlog, then the node's whole new work, plus the transfer of a teleported
     share), energy the computing power times run time plus the raw pairs' energy, and
     ``dropped`` the dropped job shares. ``info[agent]["rewards"]`` holds the three weighted
-    components.
+    components (divided by ``reward_scale`` too; they sum to the reward), ``info[agent]["cost"]``
+    the unscaled cost.
 
     ## Starting State
     Empty queues; jobs and the first step's links drawn from the seed.
@@ -122,6 +123,7 @@ class OffloadingParallelEnv(ParallelEnv):
         scenario: ScenarioLike = "default",
         qos: tuple[float, float] | None = None,
         variant: str = "discrete",
+        reward_scale: float = 1.0,
         render_mode: str | None = None,
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -131,6 +133,10 @@ class OffloadingParallelEnv(ParallelEnv):
             )
         if variant not in VARIANTS:
             raise ValueError(f"variant: got {variant!r} (allowed: {list(VARIANTS)})")
+        scale_ok = isinstance(reward_scale, int | float) and not isinstance(reward_scale, bool)
+        if not scale_ok or not np.isfinite(reward_scale) or reward_scale <= 0:
+            raise ValueError(f"reward_scale: got {reward_scale!r} (allowed: a finite number > 0)")
+        self.reward_scale = float(reward_scale)
         resolved = resolve_scenario(scenario)
         if qos is not None:
             if not isinstance(qos, tuple | list) or len(qos) != 2:
@@ -197,13 +203,14 @@ class OffloadingParallelEnv(ParallelEnv):
         )
         self._last = (outcome, placement)
         done = self._state.step >= self.scenario.horizon
-        reward = -outcome.cost
+        reward = -outcome.cost / self.reward_scale
         sc = self.scenario
         weighted = {
             "latency": -sc.latency_weight * outcome.latency_s / sc.latency_scale_s,
             "energy": -sc.energy_weight * outcome.energy_j / sc.energy_scale_j,
             "drop": -sc.drop_penalty * outcome.dropped,
         }
+        weighted = {k: v / self.reward_scale for k, v in weighted.items()}
         infos = {}
         for i, agent in enumerate(self.agents):
             infos[agent] = {
@@ -282,8 +289,10 @@ class OffloadingParallelEnv(ParallelEnv):
                     )
                 t = np.asarray(action["target"])
                 s = np.asarray(action["share"], dtype=np.float64).reshape(-1)
-                if t.shape not in ((), (1,)) or t.dtype.kind not in "iu" or not (
-                    0 <= int(t.reshape(-1)[0]) < n_targets
+                if (
+                    t.shape not in ((), (1,))
+                    or t.dtype.kind not in "iu"
+                    or not (0 <= int(t.reshape(-1)[0]) < n_targets)
                 ):
                     raise ValueError(
                         f"actions[{agent!r}]['target']: got {action['target']!r} (allowed: an "

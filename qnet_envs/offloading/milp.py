@@ -126,8 +126,13 @@ def build_and_solve(
             cost = 0.0
             for costs in scenarios:
                 if costs.usable[i, j]:
-                    cost += weight * e_w * (
-                        power_remote[j] * costs.exec_remote_s[i, j] + costs.tx_energy_full_j[i, j]
+                    cost += (
+                        weight
+                        * e_w
+                        * (
+                            power_remote[j] * costs.exec_remote_s[i, j]
+                            + costs.tx_energy_full_j[i, j]
+                        )
                     )
                 else:
                     cost += weight * fallback
@@ -181,16 +186,24 @@ def build_and_solve(
                 own = costs.exec_remote_s[i, j] + tx
                 row([(z, 1.0), (x_col[i, j], -own), (y_col[i, j], -b_remote[j])], 0.0, np.inf)
     lp = from_coo(
-        np.array(cols), rows, cidx, vals,
-        n_rows=len(row_lo), row_lower=row_lo, row_upper=row_hi,
-        col_lower=lower, col_upper=upper, integrality=np.array(integer, dtype=bool),
+        np.array(cols),
+        rows,
+        cidx,
+        vals,
+        n_rows=len(row_lo),
+        row_lower=row_lo,
+        row_upper=row_hi,
+        col_lower=lower,
+        col_upper=upper,
+        integrality=np.array(integer, dtype=bool),
     )
     result = solve(lp, time_limit=time_limit, mip_rel_gap=mip_rel_gap)
     return _decision(layout, result, jobs_idx, l_col, d_col, x_col, n_scen)
 
 
-def _decision(layout: core.Layout, result: SolveResult, jobs_idx, l_col, d_col, x_col,
-              n_scen: int) -> StepDecision:
+def _decision(
+    layout: core.Layout, result: SolveResult, jobs_idx, l_col, d_col, x_col, n_scen: int
+) -> StepDecision:
     m, r = layout.n_mobile, layout.n_remote
     if not result.has_solution:
         raise RuntimeError(
@@ -231,11 +244,18 @@ def solve_clairvoyant(
     *,
     share_levels: int | None = None,
     time_limit: float | None = 60.0,
+    mip_rel_gap: float = 1e-4,
 ) -> StepDecision:
     """The per-step optimum that sees the step's realised rates and fidelities (a lower bound
-    on the step cost of every action from ``state``)."""
+    on the step cost of every action from ``state``, up to the reported gap)."""
     costs = state.costs(layout)
     return build_and_solve(
-        layout, state.backlog_s, state.jobs, [costs], candidates=costs.usable,
-        share_levels=share_levels, time_limit=time_limit,
+        layout,
+        state.backlog_s,
+        state.jobs,
+        [costs],
+        candidates=costs.usable,
+        share_levels=share_levels,
+        time_limit=time_limit,
+        mip_rel_gap=mip_rel_gap,
     )

@@ -98,8 +98,9 @@ class Tier:
     def check(self, name: str, min_count: int, max_count: int | None = None) -> None:
         _integer(f"{name}.count", self.count, min_count, max_count)
         _integer(f"{name}.qubits", self.qubits, 0)
-        _number(f"{name}.gate_time_s", self.gate_time_s, 0.0, math.inf, low_open=True,
-                high_open=True)
+        _number(
+            f"{name}.gate_time_s", self.gate_time_s, 0.0, math.inf, low_open=True, high_open=True
+        )
         _number(f"{name}.gate_fidelity", self.gate_fidelity, 0.0, 1.0, low_open=True)
         _number(f"{name}.power_w", self.power_w, 0.0, math.inf, high_open=True)
 
@@ -127,20 +128,19 @@ class LinkClass:
     energy_per_pair_j: float
 
     def check(self, name: str) -> None:
-        _number(f"{name}.mean_rate_pairs_s", self.mean_rate_pairs_s, 0.0, math.inf,
-                high_open=True)
-        _number(f"{name}.rate_shape", self.rate_shape, 0.0, math.inf, low_open=True,
-                high_open=True)
+        _number(f"{name}.mean_rate_pairs_s", self.mean_rate_pairs_s, 0.0, math.inf, high_open=True)
+        _number(f"{name}.rate_shape", self.rate_shape, 0.0, math.inf, low_open=True, high_open=True)
         _number(f"{name}.outage_probability", self.outage_probability, 0.0, 1.0)
         _number(f"{name}.fidelity_low", self.fidelity_low, 0.25, 1.0)
         _number(f"{name}.fidelity_high", self.fidelity_high, 0.25, 1.0)
         if self.fidelity_high < self.fidelity_low:
-            raise ScenarioError(f"{name}.fidelity_high", f"{self.fidelity_high!r} is below "
-                                f"fidelity_low {self.fidelity_low!r}", "fidelity_high >= "
-                                "fidelity_low")
+            raise ScenarioError(
+                f"{name}.fidelity_high",
+                f"{self.fidelity_high!r} is below fidelity_low {self.fidelity_low!r}",
+                "fidelity_high >= fidelity_low",
+            )
         _integer(f"{name}.hops", self.hops, 1)
-        _number(f"{name}.energy_per_pair_j", self.energy_per_pair_j, 0.0, math.inf,
-                high_open=True)
+        _number(f"{name}.energy_per_pair_j", self.energy_per_pair_j, 0.0, math.inf, high_open=True)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -238,8 +238,11 @@ class Scenario:
                 raise ScenarioError(field, f"{_show(tier)} is not a Tier", "a table")
             tier.check(field, min_count, max_count)
         if self.edge.count + self.cloud.count == 0:
-            raise ScenarioError("edge.count", "no edge and no cloud node: nothing to offload to",
-                                "edge.count + cloud.count >= 1")
+            raise ScenarioError(
+                "edge.count",
+                "no edge and no cloud node: nothing to offload to",
+                "edge.count + cloud.count >= 1",
+            )
         for link, field in zip(self.link_classes, LINK_CLASSES, strict=True):
             if not isinstance(link, LinkClass):
                 raise ScenarioError(f"links.{field}", f"{_show(link)} is not a link", "a table")
@@ -249,14 +252,23 @@ class Scenario:
         self.jobs.check()
         _number("cost.latency_weight", self.latency_weight, 0.0, 1.0)
         _number("cost.energy_weight", self.energy_weight, 0.0, 1.0)
-        _number("cost.latency_scale_s", self.latency_scale_s, 0.0, math.inf, low_open=True,
-                high_open=True)
-        _number("cost.energy_scale_j", self.energy_scale_j, 0.0, math.inf, low_open=True,
-                high_open=True)
+        _number(
+            "cost.latency_scale_s",
+            self.latency_scale_s,
+            0.0,
+            math.inf,
+            low_open=True,
+            high_open=True,
+        )
+        _number(
+            "cost.energy_scale_j", self.energy_scale_j, 0.0, math.inf, low_open=True, high_open=True
+        )
         _number("cost.drop_penalty", self.drop_penalty, 0.0, math.inf, high_open=True)
         _integer("model.share_levels", self.share_levels, 1, 100)
         if self.protocol not in PROTOCOLS:
-            raise ScenarioError("model.protocol", f"got {_show(self.protocol)}", str(list(PROTOCOLS)))
+            raise ScenarioError(
+                "model.protocol", f"got {_show(self.protocol)}", str(list(PROTOCOLS))
+            )
         _integer("model.max_rounds", self.max_rounds, 0, 32)
         _number("model.advertised_noise", self.advertised_noise, 0.0, math.inf, high_open=True)
         _number("model.fidelity_resolution", self.fidelity_resolution, 1e-6, 0.1)
@@ -271,9 +283,11 @@ class Scenario:
         ):
             steps = value / self.fidelity_resolution
             if abs(steps - round(steps)) > 1e-6:
-                raise ScenarioError(field, f"{value!r} is not on the fidelity grid",
-                                    f"a multiple of model.fidelity_resolution = "
-                                    f"{self.fidelity_resolution!r}")
+                raise ScenarioError(
+                    field,
+                    f"{value!r} is not on the fidelity grid",
+                    f"a multiple of model.fidelity_resolution = {self.fidelity_resolution!r}",
+                )
 
     # ------------------------------------------------------------------ derived sizes
     @property
@@ -303,9 +317,7 @@ class Scenario:
 
     def with_qos(self, latency_weight: float, energy_weight: float) -> Scenario:
         """This scenario with the QoS weights ``(d, e)`` replaced (validated)."""
-        return dataclasses.replace(
-            self, latency_weight=latency_weight, energy_weight=energy_weight
-        )
+        return dataclasses.replace(self, latency_weight=latency_weight, energy_weight=energy_weight)
 
     # ------------------------------------------------------------------ loading
     @classmethod
@@ -334,10 +346,26 @@ class Scenario:
         if "jobs" in data:
             kwargs["jobs"] = _table(Jobs, "jobs", data["jobs"], Jobs())
         for table, keys in (
-            ("cost", ("latency_weight", "energy_weight", "latency_scale_s", "energy_scale_j",
-                      "drop_penalty")),
-            ("model", ("share_levels", "protocol", "max_rounds", "advertised_noise",
-                       "fidelity_resolution")),
+            (
+                "cost",
+                (
+                    "latency_weight",
+                    "energy_weight",
+                    "latency_scale_s",
+                    "energy_scale_j",
+                    "drop_penalty",
+                ),
+            ),
+            (
+                "model",
+                (
+                    "share_levels",
+                    "protocol",
+                    "max_rounds",
+                    "advertised_noise",
+                    "fidelity_resolution",
+                ),
+            ),
         ):
             body = data.get(table, {})
             if not isinstance(body, Mapping):

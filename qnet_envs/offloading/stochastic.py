@@ -45,7 +45,11 @@ def solve_stochastic(
     realisation, which ``state.links`` holds and this function does not read)."""
     scenarios = sample_scenarios(layout, state.jobs, n_scenarios, rng)
     return build_and_solve(
-        layout, state.backlog_s, state.jobs, scenarios, share_levels=share_levels,
+        layout,
+        state.backlog_s,
+        state.jobs,
+        scenarios,
+        share_levels=share_levels,
         time_limit=time_limit,
     )
 
