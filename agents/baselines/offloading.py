@@ -45,7 +45,7 @@ def _as_actions(env: OffloadingParallelEnv, target: np.ndarray, share: np.ndarra
         if env.variant == "hybrid":
             out[agent] = {"target": t, "share": np.array([share[i]], dtype=np.float32)}
         else:
-            level = max(int(round(float(share[i]) * k)) - 1, 0) if t else 0
+            level = max(round(float(share[i]) * k) - 1, 0) if t else 0
             out[agent] = np.array([t, level], dtype=np.int64)
     return out
 

@@ -9,7 +9,8 @@ each link scenario ``s`` (one for the clairvoyant: the realised links) with weig
 job's node when it fits there, else they are dropped)::
 
     minimise  sum_s w_s [ d / L * sum_i z_is
-                          + e / E * (sum_i P_i a_i (l_i + F_is) + sum_{ij usable in s} (P_j a_ij + q_ijs) x_ij)
+                          + e / E * (sum_i P_i a_i (l_i + F_is)
+                                     + sum_{ij usable in s} (P_j a_ij + q_ijs) x_ij)
                           + p * (sum_i d_i + F_is for jobs that do not fit locally) ]
     z_is >= B_i + a_i (l_i + F_is)                          (F_is only where the job fits locally)
     z_is >= t_ijs x_ij + B_j + sum_{i' usable at j in s} a_i'j x_i'j - M (1 - y_ij)
@@ -66,7 +67,7 @@ class StepDecision:
             if env_variant == "hybrid":
                 out[agent] = {"target": t, "share": np.array([self.share[i]], np.float32)}
             else:
-                level = max(int(round(self.share[i] * share_levels)) - 1, 0) if t else 0
+                level = max(round(float(self.share[i]) * share_levels) - 1, 0) if t else 0
                 out[agent] = np.array([t, level], dtype=np.int64)
         return out
 
@@ -88,7 +89,7 @@ def build_and_solve(
     ``share_levels``: ``K`` for shares in multiples of ``1/K``, ``None`` for continuous shares.
     """
     sc = layout.scenario
-    m, r = layout.n_mobile, layout.n_remote
+    m = layout.n_mobile
     n_scen = len(scenarios)
     if n_scen < 1:
         raise ValueError("scenarios: got none (allowed: at least one JobCosts)")

@@ -130,7 +130,9 @@ def test_cost_against_a_hand_computed_case(tiny):
     assert [core.REASONS[r] for r in placement.reason] == ["ok", "ok"]
     np.testing.assert_allclose(
         outcome.backlog_s,
-        np.maximum(0, np.array(backlog) + [0.5 * exec0_local, 0, 0.5 * exec0_edge, exec1] - 1.0),
+        np.maximum(
+            0, np.array(backlog) + np.array([0.5 * exec0_local, 0, 0.5 * exec0_edge, exec1]) - 1.0
+        ),
     )
     # half of job 1 kept on its too-small node is dropped: +20 * 0.5
     half, placement = _hand_cost(tiny, backlog, jobs, rate, fidelity, [1, 2], [0.5, 0.5])

@@ -9,7 +9,7 @@ import pytest
 
 from qnet_envs.offloading import Scenario, core
 from qnet_envs.offloading.milp import build_and_solve, solve_clairvoyant
-from qnet_envs.offloading.stochastic import sample_scenarios, solve_stochastic
+from qnet_envs.offloading.stochastic import sample_scenarios
 
 TIGHT = 1e-9
 

@@ -54,9 +54,9 @@ def test_bad_fields_are_named(data, message):
 
 
 def test_replace_validates_too():
-    with pytest.raises(ScenarioError, match="mobile.power_w"):
+    with pytest.raises(ScenarioError, match=r"mobile\.power_w"):
         dataclasses.replace(Scenario(), mobile=Tier(3, 10, 1e-6, 0.99, -1.0))
-    with pytest.raises(ScenarioError, match="cost.energy_weight"):
+    with pytest.raises(ScenarioError, match=r"cost\.energy_weight"):
         Scenario().with_qos(0.5, 2.0)
 
 
