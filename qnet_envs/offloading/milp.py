@@ -13,13 +13,14 @@ job's node when it fits there, else they are dropped)::
                                      + sum_{ij usable in s} (P_j a_ij + q_ijs) x_ij)
                           + p * (sum_i d_i + F_is for jobs that do not fit locally) ]
     z_is >= B_i + a_i (l_i + F_is)                          (F_is only where the job fits locally)
-    z_is >= t_ijs x_ij + B_j + sum_{i' usable at j in s} a_i'j x_i'j - M (1 - y_ij)
-                                                             (ij usable in s),  x_ij <= y_ij
+    z_is >= t_ijs x_ij + B_j y_ij + sum_{i' usable at j in s} a_i'j x_i'j
+            - (sum_{i' != i usable at j in s} a_i'j) (1 - y_ij)   (ij usable in s),  x_ij <= y_ij
     z_is >= (t_ijs + a_ij) x_ij + B_j y_ij                   (valid, tightens the relaxation)
 
 with ``a`` the run times (s), ``P`` the powers (W), ``t_ijs`` / ``q_ijs`` the transfer time /
-energy of the whole job at scenario ``s``'s rate and fidelity, ``p`` the drop penalty and the
-big-M's the tightest per row. ``z_is`` is job ``i``'s latency, exactly as
+energy of the whole job at scenario ``s``'s rate and fidelity and ``p`` the drop penalty; the
+second latency row is the big-M row with the smallest valid M (the other senders' whole work)
+and ``B_j`` switched by ``y_ij``. ``z_is`` is job ``i``'s latency, exactly as
 :func:`qnet_envs.offloading.core.step_cost` computes it. With ``share_levels`` the shares are
 multiples of ``1/K`` (the discrete action variant). Every env action from the same state is a
 feasible point of the model with the same cost, so the optimum is a lower bound on the step cost
@@ -178,12 +179,13 @@ def build_and_solve(
             for j in np.flatnonzero(usable[i]):
                 senders = np.flatnonzero(usable[:, j])
                 tx = costs.tx_full_s[i, j]
-                big = b_remote[j] + costs.exec_remote_s[senders, j].sum() + tx
-                entries = [(z, 1.0), (y_col[i, j], -big)]
+                others = costs.exec_remote_s[senders, j].sum() - costs.exec_remote_s[i, j]
+                # z >= t x_ij + B_j y_ij + sum_k a_kj x_kj - (sum_{k != i} a_kj)(1 - y_ij)
+                entries = [(z, 1.0), (y_col[i, j], -(b_remote[j] + others))]
                 for k in senders:
                     coeff = costs.exec_remote_s[k, j] + (tx if k == i else 0.0)
                     entries.append((x_col[k, j], -coeff))
-                row(entries, b_remote[j] - big, np.inf)
+                row(entries, -others, np.inf)
                 own = costs.exec_remote_s[i, j] + tx
                 row([(z, 1.0), (x_col[i, j], -own), (y_col[i, j], -b_remote[j])], 0.0, np.inf)
     lp = from_coo(
