@@ -391,6 +391,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             missing.append(f"{tag} heuristics")
         path = base / f"{tag}-optima-{args.optimum_episodes}ep-{args.scenarios}s.json"
+        if "optima" not in parts and not path.exists():  # report what another run left
+            found = sorted(
+                base.glob(f"{tag}-optima-*ep-{args.scenarios}s.json"),
+                key=lambda p: int(p.name.split("-optima-")[1].split("ep")[0]),
+            )
+            path = found[-1] if found else path
         if "optima" in parts or path.exists():
             here["optima"] = _cached(
                 path,

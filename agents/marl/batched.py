@@ -103,7 +103,7 @@ def action_nvec(space: spaces.Space) -> tuple[int, ...]:
         return tuple(int(n) for n in space.nvec)
     raise ValueError(
         f"action space must be Discrete or MultiDiscrete, got {type(space).__name__} "
-        "(a Box or hybrid Dict head is not implemented yet)"
+        "(a Box head is not implemented; the hybrid Dict(target, share) is hybrid_targets())"
     )
 
 
