@@ -65,6 +65,7 @@ VECTOR_ENTRY_POINTS: dict[str, str] = {
 PARALLEL_ENVS: dict[str, str] = {
     "qvpn_v0": "qnet_envs.qvpn.env",
     "planning_v0": "qnet_envs.planning.env",
+    "offloading_v0": "qnet_envs.offloading.env",
 }
 
 

@@ -73,11 +73,19 @@ def load_planning(name):
     return ["Instance", instance.name, instance.n_nodes, instance.n_edges]
 
 
+def load_offloading(name):
+    from qnet_envs.offloading import Scenario
+
+    scenario = Scenario.load(name)
+    return ["Scenario", scenario.name, scenario.n_mobile, scenario.n_remote]
+
+
 LOADERS = {
     "routing": load_routing,
     "qvpn": load_qvpn,
     "linkquality": load_linkquality,
     "planning": load_planning,
+    "offloading": load_offloading,
 }
 
 report = {

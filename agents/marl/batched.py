@@ -71,6 +71,22 @@ def n_agents_of(env: BatchedParallelEnv) -> int:
     return len(env.agent_ids)
 
 
+def hybrid_targets(space: spaces.Space) -> int | None:
+    """``n`` when ``space`` is the hybrid ``Dict({"target": Discrete(n), "share": Box(0, 1,
+    (1,))})`` action of the offloading family (batched as a float row ``[target, share]``),
+    else ``None``."""
+    if not isinstance(space, spaces.Dict) or set(space.spaces) != {"target", "share"}:
+        return None
+    target, share = space["target"], space["share"]
+    if not isinstance(target, spaces.Discrete) or int(target.start) != 0:
+        return None
+    if not isinstance(share, spaces.Box) or share.shape != (1,):
+        return None
+    if float(share.low[0]) != 0.0 or float(share.high[0]) != 1.0:
+        return None
+    return int(target.n)
+
+
 def action_nvec(space: spaces.Space) -> tuple[int, ...]:
     """Choices per action slot: ``(n,)`` for ``Discrete(n)`` (start 0), ``nvec`` for a 1-D
     ``MultiDiscrete`` (start 0); ``ValueError`` for anything else."""
@@ -87,7 +103,7 @@ def action_nvec(space: spaces.Space) -> tuple[int, ...]:
         return tuple(int(n) for n in space.nvec)
     raise ValueError(
         f"action space must be Discrete or MultiDiscrete, got {type(space).__name__} "
-        "(a Box or hybrid Dict head is not implemented yet)"
+        "(a Box head is not implemented; the hybrid Dict(target, share) is hybrid_targets())"
     )
 
 
@@ -138,7 +154,11 @@ class StackedParallelEnv:
                     "adapter needs homogeneous agents"
                 )
         self.obs_dim = flat_obs_dim(self.observation_space_raw)
-        self.nvec = action_nvec(self.action_space)
+        self.hybrid = hybrid_targets(self.action_space) is not None
+        if self.hybrid:  # one categorical slot (the target) plus a continuous share
+            self.nvec = (int(hybrid_targets(self.action_space)),)
+        else:
+            self.nvec = action_nvec(self.action_space)
         low = np.asarray(self.observation_space_raw.low, dtype=np.float32).reshape(-1)
         high = np.asarray(self.observation_space_raw.high, dtype=np.float32).reshape(-1)
         self.observation_space = spaces.Box(low, high, dtype=np.float32)
@@ -196,6 +216,8 @@ class StackedParallelEnv:
         expected: tuple[int, ...] = (self.n_agents, len(self.nvec))
         if isinstance(self.action_space, spaces.Discrete):
             expected = (self.n_agents,)
+        if self.hybrid:
+            expected = (self.n_agents, 2)  # [target, share] per agent, float
         if actions.shape != expected:
             raise ValueError(f"actions must have shape {expected}, got {actions.shape}")
         live = list(self.env.agents)
@@ -218,6 +240,9 @@ class StackedParallelEnv:
         return obs_array, reward, terminated, truncated, self._info(infos)
 
     def _agent_action(self, row: np.ndarray) -> Any:
+        if self.hybrid:
+            share = np.asarray([row[1]], dtype=np.float32)
+            return {"target": round(float(row[0])), "share": share}
         if isinstance(self.action_space, spaces.Discrete):
             return int(row)
         return row.astype(self.action_space.dtype)

@@ -6,7 +6,8 @@ distribution class TorchRL's ``ProbabilisticActor`` builds from them. The traine
 this interface, so a new action type (a Box head, or the offloading family's hybrid
 ``Dict(Discrete target, Box share)`` head, a composite distribution) is a new head class and a
 case in :func:`make_head`, not a change to the PPO loop. Implemented: Discrete and MultiDiscrete
-(:class:`CategoricalHead`); Box and hybrid heads are not implemented yet.
+(:class:`CategoricalHead`) and the hybrid ``Dict(target, share)`` (:class:`HybridHead`: a
+categorical target times a Beta share); a Box head is not implemented yet.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import torch
 from gymnasium import spaces
 from torch import distributions as D
 
-from agents.marl.batched import action_nvec
+from agents.marl.batched import action_nvec, hybrid_targets
 
 GROUP = "agents"
 LOGITS_KEY = (GROUP, "logits")
@@ -165,6 +166,116 @@ class CategoricalHead:
         return torch.nn.Identity()
 
 
+SHARE_KEY = (GROUP, "share_concentration")
+_LOG_EPS = 1e-6
+
+
+class HybridTargetShare(D.Distribution):
+    """A categorical target and a Beta share, independent: the hybrid ``Dict(Discrete(n),
+    Box(0, 1, (1,)))`` action as one float row ``[target, share]``.
+
+    Args:
+        logits: ``(..., n)`` target logits; ``mask`` ``(..., n)`` bool (True = valid) optional.
+        concentration: ``(..., 2)`` raw parameters; the Beta's are ``1 + softplus(.)`` (both
+            above 1, so the density is unimodal and the mode ``(a - 1) / (a + b - 2)`` exists).
+
+    Samples and :attr:`mode` are ``(..., 2)`` float32; :meth:`log_prob` and :meth:`entropy`
+    add the two parts (the share is sampled and scored for every target, local included, so
+    that the PPO ratio is that of the whole row).
+    """
+
+    arg_constraints: ClassVar[dict] = {}
+    has_enumerate_support = False
+
+    def __init__(
+        self,
+        logits: torch.Tensor,
+        concentration: torch.Tensor,
+        mask: torch.Tensor | None = None,
+        validate_args: bool | None = None,
+    ) -> None:
+        if mask is not None:
+            logits = logits.masked_fill(~mask, torch.finfo(logits.dtype).min)
+        self._target = D.Categorical(logits=logits, validate_args=False)
+        alpha_beta = 1.0 + torch.nn.functional.softplus(concentration)
+        self._share = D.Beta(alpha_beta[..., 0], alpha_beta[..., 1], validate_args=False)
+        super().__init__(batch_shape=logits.shape[:-1], validate_args=False)
+
+    def sample(self, sample_shape: tuple[int, ...] = ()) -> torch.Tensor:
+        shape = torch.Size(sample_shape)
+        target = self._target.sample(shape).to(torch.float32)
+        share = self._share.sample(shape).to(torch.float32)
+        return torch.stack([target, share], dim=-1)
+
+    def log_prob(self, value: torch.Tensor) -> torch.Tensor:
+        target = value[..., 0].round().long()
+        share = value[..., 1].clamp(_LOG_EPS, 1.0 - _LOG_EPS)
+        return self._target.log_prob(target) + self._share.log_prob(share)
+
+    def entropy(self) -> torch.Tensor:
+        return self._target.entropy() + self._share.entropy()
+
+    @property
+    def mode(self) -> torch.Tensor:
+        a, b = self._share.concentration1, self._share.concentration0
+        share = torch.where(a + b > 2.0 + 1e-6, (a - 1.0) / (a + b - 2.0), 0.5)
+        target = self._target.probs.argmax(-1).to(share.dtype)
+        return torch.stack([target, share], dim=-1).to(torch.float32)
+
+    @property
+    def deterministic_sample(self) -> torch.Tensor:
+        return self.mode
+
+
+class _SplitHybrid(torch.nn.Module):
+    """``(..., n + 2)`` -> target logits ``(..., n)`` and share parameters ``(..., 2)``."""
+
+    def __init__(self, n_targets: int) -> None:
+        super().__init__()
+        self.n_targets = n_targets
+
+    def forward(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return out[..., : self.n_targets], out[..., self.n_targets :]
+
+
+@dataclasses.dataclass(frozen=True)
+class HybridHead:
+    """The hybrid ``Dict(target Discrete(n), share Box(0, 1, (1,)))`` action
+    (:class:`HybridTargetShare`); the target is masked when the env offers ``action_mask``
+    (``n`` entries)."""
+
+    n_targets: int
+    masked: bool = False
+
+    @property
+    def n_outputs(self) -> int:
+        return self.n_targets + 2
+
+    @property
+    def param_keys(self) -> list[tuple[str, str]]:
+        return [LOGITS_KEY, SHARE_KEY]
+
+    def distribution_keys(self) -> dict[str, tuple[str, str]]:
+        keys = {"logits": LOGITS_KEY, "concentration": SHARE_KEY}
+        if self.masked:
+            keys["mask"] = MASK_KEY
+        return keys
+
+    @property
+    def distribution_class(self) -> type[D.Distribution]:
+        return HybridTargetShare
+
+    @property
+    def distribution_kwargs(self) -> dict[str, Any]:
+        return {}
+
+    def network_tail(self) -> torch.nn.Module:
+        return _SplitHybrid(self.n_targets)
+
+
 def make_head(action_space: spaces.Space, masked: bool) -> ActionHead:
     """The head for an agent's action space; ``ValueError`` for unsupported spaces."""
+    n_targets = hybrid_targets(action_space)
+    if n_targets is not None:
+        return HybridHead(n_targets=n_targets, masked=masked)
     return CategoricalHead(nvec=action_nvec(action_space), masked=masked)

@@ -27,7 +27,9 @@ key                                 shape                           meaning
 ==================================  ==============================  =========================
 
 A ``Discrete(n)`` action space is one slot (``nvec = (n,)``); the env hands the batched env
-``action[:, 0]``.
+``action[:, 0]``. The hybrid ``Dict(target Discrete(n), share Box(0, 1, (1,)))`` action
+(:func:`~agents.marl.batched.hybrid_targets`) is ``("agents", "action")`` ``(*B, n_agents,
+2)`` float32 ``[target, share]``, with ``nvec = (n,)`` for the target (and its mask, if any).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from agents.marl.batched import (
     BatchedParallelEnv,
     action_nvec,
     flat_obs_dim,
+    hybrid_targets,
 )
 
 GROUP = "agents"
@@ -93,7 +96,9 @@ class BatchedTorchEnv(EnvBase):
         self.env = first
         self.n_agents = len(first.agent_ids)
         self.obs_dim = flat_obs_dim(first.observation_space)
-        self.nvec = action_nvec(first.action_space)
+        n_targets = hybrid_targets(first.action_space)
+        self.hybrid = n_targets is not None  # action row [target, share], float32
+        self.nvec = (n_targets,) if self.hybrid else action_nvec(first.action_space)
         self.discrete = isinstance(first.action_space, spaces.Discrete)
         if use_state and first.state_space is None:
             raise ValueError("use_state=True needs an env with a state_space (and state())")
@@ -126,6 +131,8 @@ class BatchedTorchEnv(EnvBase):
         slots = len(self.nvec)
         nvec = torch.tensor(self.nvec).expand(*group, slots).clone()
         action = MultiCategorical(nvec=nvec, shape=(*group, slots), dtype=torch.int64)
+        if self.hybrid:
+            action = Unbounded(shape=(*group, 2), dtype=torch.float32)
         self.action_spec = Composite(
             {GROUP: Composite({"action": action}, shape=group)}, shape=lead
         )
