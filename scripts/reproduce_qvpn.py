@@ -18,8 +18,10 @@ Experiments (``--only`` picks some, comma-separated):
 * ``fig9``: each pair's true rate in organisation 0 in the optimum for several ``R_max``
   (``R_max,u ~ U[10, R_max]``), and Table III: correlations of the true rate with
   ``lambda``, ``F_u``, ``L_u`` (hops of its shortest used path) and ``w lambda / (F L)``;
-* ``marl``: MAPPO (``agents.marl``, cooperative reward) on the qVPN env; its greedy
-  W-EGR (``info["w_egr"]`` of the last round) as a fraction of the optimum.
+* ``marl``: MAPPO (``agents.marl``, cooperative reward) on the qVPN env, for each actor
+  network of ``--marl-actors`` with ``--marl-rounds`` rounds per episode; its greedy W-EGR
+  (``info["w_egr"]`` of the last round) as a fraction of the optimum, after each of
+  ``--marl-chunks`` stretches of training.
 
 The main instance is ``paper-per-km`` (T = 4 us per km, the authors' code): on ``default``
 (T = 1 us, the paper's text) every pair reaches ``R_max`` under every method, so it only gets a
@@ -29,7 +31,9 @@ can find a feasible one at all; W-EGR is reported as the paper's (0 when infeasi
 
 Writes JSON (``--json``, default ``runs/qvpn-reproduction.json``: ``runs/`` is git-ignored),
 a Markdown page beside it (``--markdown``) and PNG figures ``<json stem>-<figure>.png``.
-``--render REPORT.json`` recomputes the derived numbers from the report's raw results and
+``--update REPORT.json --only marl`` reruns the MARL runs into an existing report (runs of other
+actor/rounds configurations stay; the page lists each update's command). ``--render REPORT.json``
+recomputes the derived numbers from the report's raw results and
 rewrites it, its Markdown and its figures. The page in
 ``docs/`` was written with ``--json docs/qvpn-reproduction.json`` and records its command.
 ``--quick`` is a smoke run on the ``tiny`` instance (seconds). ``--help`` lists every option.
@@ -68,6 +72,7 @@ UPDATABLE = {
         "marl_clip",
         "marl_actors",
         "marl_chunks",
+        "marl_rounds",
     )
 }
 TARGETS = {"gain": 1.30, "ga": 0.99, "reinforce": 0.97, "marl": 0.95, "gap": 1e-3, "milp_s": 600}
@@ -259,7 +264,13 @@ MARL_SETTINGS = ("marl_batch", "marl_minibatch", "marl_lr", "marl_entropy", "mar
 
 
 def marl_task(
-    key: str, seed: int, steps: int, actor: str, settings: tuple[float, ...], chunks: int
+    key: str,
+    seed: int,
+    steps: int,
+    actor: str,
+    settings: tuple[float, ...],
+    chunks: int,
+    rounds: int = 4,
 ) -> dict[str, Any]:
     """MAPPO on the qVPN env (cooperative reward) with the ``actor`` network; the greedy
     episode's W-EGR per round after every ``steps / chunks`` env steps (training resumes from
@@ -283,7 +294,7 @@ def marl_task(
             return out
 
     def env_fn() -> QVPNParallelEnv:
-        return Recording(instance=build_instance(key), cooperative=True)
+        return Recording(instance=build_instance(key), cooperative=True, rounds=rounds)
 
     def greedy_rounds(policy) -> list[float]:
         env = env_fn()
@@ -319,27 +330,34 @@ def marl_task(
                 checkpoint_every=0,
             )
             result = train(env_fn, args)
-            rounds = greedy_rounds(result.policy)
-            curve.append({"steps": result.steps, "wall_s": result.wall_time_s, "rounds": rounds})
+            per_round = greedy_rounds(result.policy)
+            curve.append({"steps": result.steps, "wall_s": result.wall_time_s, "rounds": per_round})
     return {
         "key": key,
         "seed": seed,
         "actor": actor,
+        "rounds": rounds,
         "steps": result.steps,
-        "w_egr": rounds[-1],
-        "round_w_egr": rounds,
+        "w_egr": per_round[-1],
+        "round_w_egr": per_round,
         "curve": curve,
         "team_return": [h.team_return for h in result.history],
         "wall_time_s": result.wall_time_s,
     }
 
 
+def marl_config(run: dict[str, Any]) -> str:
+    """A MARL run's configuration label: actor network and rounds per episode (runs recorded
+    before these were settings used the MLP and the env's default 4 rounds)."""
+    rounds = run.get("rounds", 4)
+    return f"{run.get('actor', 'mlp')}, {rounds} round{'s' if rounds != 1 else ''}"
+
+
 def marl_by_actor(runs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """MARL runs grouped by actor network, in order of appearance (runs recorded before the
-    actor was a setting used the MLP)."""
+    """MARL runs grouped by :func:`marl_config`, in order of appearance."""
     groups: dict[str, list[dict[str, Any]]] = {}
     for run in runs:
-        groups.setdefault(run.get("actor", "mlp"), []).append(run)
+        groups.setdefault(marl_config(run), []).append(run)
     return groups
 
 
@@ -409,7 +427,10 @@ def plan(
         summary(main)
         settings = tuple(float(getattr(args, name)) for name in MARL_SETTINGS)
         tasks["marl"] = [
-            ("marl_task", (main, s, args.marl_steps, actor, settings, args.marl_chunks))
+            (
+                "marl_task",
+                (main, s, args.marl_steps, actor, settings, args.marl_chunks, args.marl_rounds),
+            )
             for actor in args.marl_actors
             for s in seeds
         ]
@@ -628,7 +649,7 @@ def targets(args, out, summaries, derived) -> list[dict[str, Any]]:
     for actor, runs in by_actor.items():
         rows.append(
             _target(
-                f"MARL (MAPPO, {actor} actor) / optimum",
+                f"MARL (MAPPO, {actor}) / optimum",
                 ">= 95 %",
                 [r["w_egr"] / o for r in runs],
                 0.95,
@@ -751,12 +772,13 @@ def markdown(report: dict[str, Any]) -> str:
         f"{args['sweep_seeds']} seed(s) per point in the sweeps (Fig. 4b, 4c, 5, 6).",
         f"- REINFORCE: {args['rf_epochs']} epochs, batch 16, MLP (128, 128) on the version "
         "features, learning rate 1e-3, entropy 0.1, greedy decode scored every epoch.",
-        f"- MARL: MAPPO, {args['marl_steps']:,} env steps (4 rounds per episode, cooperative "
+        f"- MARL: MAPPO, {args['marl_steps']:,} env steps (rounds per episode as labelled, "
+        "cooperative "
         f"reward), {args['marl_batch']:g} env steps per update over 4 env copies, minibatch "
         f"{args.get('marl_minibatch', 64):g}, 4 epochs, learning rate "
         f"{args.get('marl_lr', 3e-4):g}, entropy {args.get('marl_entropy', 0.01):g}, clip "
-        f"{args.get('marl_clip', 0.2):g}, hidden (64, 64), actors "
-        f"{', '.join(args.get('marl_actors', ['mlp']))}.",
+        f"{args.get('marl_clip', 0.2):g}, hidden (64, 64); configurations "
+        f"{'; '.join(marl_by_actor(raw.get('marl', [])))}.",
         f"- Seeds: {args['seeds']} for Fig. 4a, 7, 8 and MARL. MILP time limit "
         f"{args['milp_time_limit']:g} s, one thread.",
         "- GA and REINFORCE start from random selections (Fig. 7's GA on `sec4e`: from the hop "
@@ -916,11 +938,11 @@ def markdown(report: dict[str, Any]) -> str:
             "",
             "Greedy W-EGR of the last round / optimum (optimum "
             f"{optimum_value:,.1f}; 0 = infeasible), per actor network of the same trainer "
-            "(`agents/marl/networks.py`): `choice-scorer` scores every path version with one "
-            "shared MLP of its features, its pair's and the round's; `mlp` reads the flat "
-            "observation.",
+            "(`agents/marl/networks.py`) and rounds per episode: `choice-scorer` scores every "
+            "path version with one shared MLP of its features, its pair's and the round's; "
+            "`mlp` reads the flat observation.",
             "",
-            "| actor | greedy W-EGR / optimum | per seed (pairs/s) | per round, each seed "
+            "| actor, rounds | greedy W-EGR / optimum | per seed (pairs/s) | per round, each seed "
             "| team return, first -> last update |",
             "|---|---:|---|---|---|",
         ]
@@ -940,7 +962,8 @@ def markdown(report: dict[str, Any]) -> str:
             )
         lines += [
             "",
-            "Team return: the sum over the 3 organisations and 4 rounds of the cooperative "
+            "Team return: the sum over the 3 organisations and the episode's rounds of the "
+            "cooperative "
             "reward (a feasible round pays W-EGR / the LP bound over every version, an "
             "infeasible one minus each organisation's relative `R_min` shortfall), mean over "
             "the update's episodes.",
@@ -1122,7 +1145,7 @@ def plots(report: dict[str, Any], prefix: Path) -> list[Path]:
                     marker="o",
                     ms=3,
                     lw=1,
-                    label=f"MAPPO, {actor} actor ({len(runs)} seeds)" if j == 0 else None,
+                    label=f"MAPPO ({actor}; {len(runs)} seeds)" if j == 0 else None,
                 )
         ax.set(
             xlabel="env steps (each: one round, one LP)",
@@ -1130,7 +1153,7 @@ def plots(report: dict[str, Any], prefix: Path) -> list[Path]:
             title=f"MAPPO on the qVPN env ({main})",
             ylim=(-0.02, 1.05),
         )
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=8, loc="center right")
         save(fig, "marl")
     if "fig9" in derived:
         fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -1192,6 +1215,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         nargs="+",
         default=["choice-scorer", "mlp"],
         help="actor networks (agents.marl.networks.ACTORS); the first is the target's",
+    )
+    parser.add_argument(
+        "--marl-rounds", type=int, default=4, help="rounds per episode of the MARL env"
     )
     parser.add_argument(
         "--marl-chunks", type=int, default=8, help="greedy evaluations over a MAPPO run"
@@ -1313,10 +1339,23 @@ def update(args: argparse.Namespace, argv: list[str]) -> dict[str, Any]:
             f"{recorded['seeds']}; pass --instance {recorded['instance']} --seeds "
             f"{recorded['seeds']}"
         )
+    if "marl" in args.only and report["raw"].get("marl"):
+        owned = ("marl_steps", *MARL_SETTINGS)
+        changed = [n for n in owned if n in recorded and recorded[n] != getattr(args, n)]
+        if changed:
+            raise SystemExit(
+                f"--update: the report's MARL runs used other settings ({', '.join(changed)}); "
+                "runs of one report share them: pass the recorded values"
+            )
     started = time.perf_counter()
     raw = run(args)
     for experiment in args.only:
-        report["raw"][experiment] = raw[experiment]
+        if experiment == "marl":  # runs of other configurations stay
+            fresh = {marl_config(r) for r in raw["marl"]}
+            kept = [r for r in report["raw"].get("marl", []) if marl_config(r) not in fresh]
+            report["raw"]["marl"] = kept + raw["marl"]
+        else:
+            report["raw"][experiment] = raw[experiment]
         for name in UPDATABLE[experiment]:
             recorded[name] = getattr(args, name)
     report.setdefault("updates", []).append(

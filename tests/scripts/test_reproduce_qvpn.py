@@ -104,8 +104,8 @@ def test_quick_report_agrees_with_the_lp_and_the_milp(quick_report) -> None:
         assert len(run["round_w_egr"]) == 4  # the env's default rounds
     names = [t["name"] for t in derived["targets"]]
     assert "GA / optimum" in names
-    assert "MARL (MAPPO, choice-scorer actor) / optimum" in names
-    assert "MARL (MAPPO, mlp actor) / optimum" in names
+    assert "MARL (MAPPO, choice-scorer, 4 rounds) / optimum" in names
+    assert "MARL (MAPPO, mlp, 4 rounds) / optimum" in names
 
 
 def test_table3_correlations_are_pearsons(quick_report) -> None:
@@ -140,7 +140,7 @@ def test_update_reruns_marl_only_and_records_the_command(quick_report, tmp_path)
     report, report_json = quick_report
     copy = tmp_path / "u.json"
     copy.write_text(report_json.read_text())
-    command = ["--quick", "--only", "marl", "--marl-actors", "choice-scorer", "--marl-lr", "1e-3"]
+    command = ["--quick", "--only", "marl", "--marl-actors", "choice-scorer", "--marl-rounds", "1"]
     subprocess.run(
         [sys.executable, str(SCRIPT), *command, "--update", str(copy)],
         check=True, capture_output=True, cwd=ROOT, env=ENV, timeout=300,
@@ -148,19 +148,29 @@ def test_update_reruns_marl_only_and_records_the_command(quick_report, tmp_path)
     updated = json.loads(copy.read_text())
     for fig in ("fig4a", "fig7", "summary"):  # untouched
         assert updated["raw"][fig] == report["raw"][fig]
-    assert {run["actor"] for run in updated["raw"]["marl"]} == {"choice-scorer"}
-    assert updated["args"]["marl_lr"] == 1e-3 and updated["args"]["marl_actors"] == [
-        "choice-scorer"
-    ]
+    before = report["raw"]["marl"]
+    assert updated["raw"]["marl"][: len(before)] == before  # other configurations stay
+    fresh = updated["raw"]["marl"][len(before) :]
+    assert [(r["actor"], r["rounds"], len(r["round_w_egr"])) for r in fresh] == [
+        ("choice-scorer", 1, 1)
+    ] * report["args"]["seeds"]
     assert updated["command"] == report["command"]
     (entry,) = updated["updates"]
-    assert entry["only"] == ["marl"] and "--marl-lr 1e-3" in entry["command"]
+    assert entry["only"] == ["marl"] and "--marl-rounds 1" in entry["command"]
     text = copy.with_suffix(".md").read_text()
     assert f"scripts/reproduce_qvpn.py {entry['command']}" in text
-    assert "| choice-scorer |" in text and "| mlp |" not in text
+    for label in ("choice-scorer, 1 round", "choice-scorer, 4 rounds", "mlp, 4 rounds"):
+        assert f"| {label} |" in text
 
 
-def test_update_refuses_other_experiments(reproduce, quick_report) -> None:
+def test_update_refuses_other_experiments_and_other_settings(quick_report, tmp_path) -> None:
     _, report_json = quick_report
-    with pytest.raises(SystemExit):
-        reproduce.parse_args(["--only", "fig4a", "--update", str(report_json)])
+    base = [sys.executable, str(SCRIPT), "--quick", "--update", str(report_json)]
+    for extra, message in (
+        (["--only", "fig4a"], "--update reruns only marl"),
+        (["--only", "marl", "--marl-lr", "1e-3"], "other settings (marl_lr)"),
+    ):
+        done = subprocess.run(
+            [*base, *extra], capture_output=True, text=True, cwd=ROOT, env=ENV, timeout=120
+        )
+        assert done.returncode != 0 and message in done.stderr
