@@ -245,7 +245,7 @@ class OffloadingParallelEnv(ParallelEnv):
         return draw(self.layout, self._state, self._last)
 
     def close(self) -> None:
-        pass
+        """Nothing to release: the env holds no files, processes or windows."""
 
     # ---------------------------------------------------------------------------- helpers
     @property

@@ -209,7 +209,7 @@ class PlanningBatchedEnv:
         return self._adjacency
 
     def close(self) -> None:
-        pass
+        """Nothing to release: the env holds no files, processes or windows."""
 
     def _observations(self) -> NDArray[np.float32]:
         return core.observe(self.layout, self._round, self._last).astype(np.float32)

@@ -209,7 +209,7 @@ class PlanningParallelEnv(ParallelEnv):
         return None
 
     def close(self) -> None:
-        pass
+        """Nothing to release: the env holds no files, processes or windows."""
 
 
 def parallel_env(**kwargs: Any) -> PlanningParallelEnv:
