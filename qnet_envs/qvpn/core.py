@@ -30,6 +30,7 @@ from qnet_envs.qvpn.lp import LPResult, rate_program, solve_lp
 from qnet_envs.qvpn.milp import dominance_representatives
 from qnet_envs.qvpn.problem import Instance
 from qnet_envs.solvers import solve
+from qnet_envs.validation import check_flag, check_integer
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -123,10 +124,8 @@ class Layout:
         The reduction is exact: swapping a dominated version for its dominator keeps every
         rate feasible and the W-EGR at least as high, so the best selection is unchanged.
         """
-        if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
-            raise ValueError(f"rounds must be an integer >= 1, got {rounds!r}")
-        if not isinstance(prune_dominated, bool):
-            raise ValueError(f"prune_dominated must be True or False, got {prune_dominated!r}")
+        check_integer("rounds", rounds, 1)
+        check_flag("prune_dominated", prune_dominated)
         vt = instance.versions
         n_pairs = instance.n_pairs
         if vt.n_total == 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -13,6 +14,7 @@ from pettingzoo import ParallelEnv
 
 from qnet_envs.qvpn import core
 from qnet_envs.qvpn.problem import Instance
+from qnet_envs.validation import FieldError, check_flag, check_number, show
 
 InstanceLike = str | Path | Instance
 DEFAULT_ROUNDS = 4
@@ -135,19 +137,13 @@ class QVPNParallelEnv(ParallelEnv):
         render_mode: str | None = None,
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"render_mode must be None or one of {self.metadata['render_modes']}, "
-                f"got {render_mode!r}"
+            raise FieldError(
+                "render_mode",
+                f"got {show(render_mode)}",
+                f"None or one of {self.metadata['render_modes']}",
             )
-        if not isinstance(cooperative, bool):
-            raise ValueError(f"cooperative must be True or False, got {cooperative!r}")
-        penalty_ok = isinstance(infeasible_penalty, int | float) and not isinstance(
-            infeasible_penalty, bool
-        )
-        if not penalty_ok or not np.isfinite(infeasible_penalty) or infeasible_penalty < 0:
-            raise ValueError(
-                f"infeasible_penalty must be a finite number >= 0, got {infeasible_penalty!r}"
-            )
+        check_flag("cooperative", cooperative)
+        check_number("infeasible_penalty", infeasible_penalty, 0.0, math.inf, high_open=True)
         self.layout = _layout(resolve_instance(instance), rounds, prune_dominated)
         self.cooperative = cooperative
         self.infeasible_penalty = float(infeasible_penalty)
@@ -246,15 +242,17 @@ class QVPNParallelEnv(ParallelEnv):
     def _check_action(self, agent: str, action: Any) -> NDArray[np.int64]:
         array = np.asarray(action)
         if array.shape != (self.layout.slots,) or array.dtype.kind not in "iu":
-            raise ValueError(
-                f"actions[{agent!r}] must be an integer array of shape ({self.layout.slots},) "
-                f"with values in [0, {self.layout.max_versions}], got shape {array.shape} "
-                f"dtype {array.dtype}"
+            raise FieldError(
+                f"actions[{agent!r}]",
+                f"got shape {array.shape}, dtype {array.dtype}",
+                f"an integer array of shape ({self.layout.slots},) with values in "
+                f"[0, {self.layout.max_versions}]",
             )
         if array.min() < 0 or array.max() > self.layout.max_versions:
-            raise ValueError(
-                f"actions[{agent!r}] values must be in [0, {self.layout.max_versions}], "
-                f"got [{int(array.min())}, {int(array.max())}]"
+            raise FieldError(
+                f"actions[{agent!r}]",
+                f"values in [{int(array.min())}, {int(array.max())}] are out of range",
+                f"integers in [0, {self.layout.max_versions}]",
             )
         return array.astype(np.int64, copy=False)
 

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from qnet_envs.qvpn.milp import dominance_representatives
 from qnet_envs.qvpn.paths import PATH_WEIGHTS
 from qnet_envs.qvpn.problem import Instance
+from qnet_envs.validation import FieldError, show
 
 #: Link-level threshold of the paper's baselines.
 BASELINE_THRESHOLD = 0.992
@@ -53,17 +54,19 @@ def shortest_path_selection(
             ``instance.thresholds``, or ``n_paths`` outside ``[1, max_paths]``.
     """
     if weight not in PATH_WEIGHTS or weight not in instance.path_weights:
-        raise ValueError(
-            f"weight must be one of the instance's path_weights "
-            f"{instance.path_weights}, got {weight!r}"
+        raise FieldError(
+            "weight",
+            f"got {show(weight)}",
+            f"one of the instance's path_weights {list(instance.path_weights)}",
         )
     if threshold is None:
         single = len(instance.thresholds) == 1
         threshold = instance.thresholds[0] if single else BASELINE_THRESHOLD
     if not np.any(np.isclose(instance.thresholds, threshold)):
-        raise ValueError(
-            f"threshold must be one of the instance's thresholds "
-            f"{instance.thresholds}, got {threshold!r}"
+        raise FieldError(
+            "threshold",
+            f"got {show(threshold)}",
+            f"one of the instance's thresholds {list(instance.thresholds)}",
         )
     n_paths = instance.max_paths if n_paths is None else n_paths
     if (
@@ -71,8 +74,8 @@ def shortest_path_selection(
         or not isinstance(n_paths, int)
         or not (1 <= n_paths <= instance.max_paths)
     ):
-        raise ValueError(
-            f"n_paths must be an integer in [1, {instance.max_paths}], got {n_paths!r}"
+        raise FieldError(
+            "n_paths", f"got {show(n_paths)}", f"an integer in [1, {instance.max_paths}]"
         )
     selection = np.full((instance.n_pairs, instance.max_paths), -1, dtype=np.int64)
     for u in range(instance.n_pairs):
@@ -95,8 +98,8 @@ def widest_selection(instance: Instance, n_paths: int | None = None) -> NDArray[
         or not isinstance(n_paths, int)
         or not (1 <= n_paths <= instance.max_paths)
     ):
-        raise ValueError(
-            f"n_paths must be an integer in [1, {instance.max_paths}], got {n_paths!r}"
+        raise FieldError(
+            "n_paths", f"got {show(n_paths)}", f"an integer in [1, {instance.max_paths}]"
         )
     vt = instance.versions
     kept = dominance_representatives(instance) == np.arange(vt.n_total)

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from qnet_envs.physics import fiber_transmissivity, single_photon_link, singlet_fidelity
+from qnet_envs.validation import FieldError, show
 
 FloatArray = NDArray[np.float64]
 
@@ -36,7 +37,9 @@ def repetition_time(
         return np.full(d.shape, float(constant_s))
     if mode == "per_km":
         return float(per_km_s) * d
-    raise ValueError(f"repetition_time must be one of {REPETITION_TIME_MODES}, got {mode!r}")
+    raise FieldError(
+        "repetition_time", f"got {show(mode)}", f"one of {list(REPETITION_TIME_MODES)}"
+    )
 
 
 def link_parameters(
@@ -65,7 +68,7 @@ def link_parameters(
     """
     d = np.asarray(length_km, dtype=np.float64)
     if np.any(~np.isfinite(d)) or np.any(d <= 0.0):
-        raise ValueError(f"length_km must be finite and > 0, got {d!r}")
+        raise FieldError("length_km", f"got {show(d)}", "finite lengths > 0")
     eta = fiber_transmissivity(d, attenuation_db_per_km)
     state, probability = single_photon_link(eta, alpha)
     fidelity = np.asarray(singlet_fidelity(state), dtype=np.float64)

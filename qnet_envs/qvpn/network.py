@@ -22,6 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qnet_envs.qvpn.links import link_parameters
+from qnet_envs.validation import FieldError
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -95,7 +96,7 @@ def build_network(instance: Instance) -> Network:
     next_node = n_original
     for u, v, d in trunks:
         if not (d > 0.0 and math.isfinite(d)):
-            raise ValueError(f"links: trunk ({u}, {v}) has length {d} km; lengths must be > 0")
+            raise FieldError(f"links: trunk ({u}, {v})", f"length {d} km", "a finite length > 0")
         segments = 1
         if instance.engineered and d > instance.repeater_threshold_km:
             segments = math.ceil(d / instance.repeater_spacing_km)

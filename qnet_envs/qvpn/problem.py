@@ -2,8 +2,9 @@
 
 An :class:`Instance` is frozen and validated in ``__post_init__``, so every way in
 (constructor, :meth:`Instance.from_dict`, :meth:`Instance.load`) is checked; a bad field raises
-``ValueError`` naming it and its allowed range. The derived data (the physical network, the
-candidate paths and the version table) is computed on first use and cached.
+:class:`~qnet_envs.validation.FieldError` (a ``ValueError``) reading ``field: problem
+(allowed: ...)``. The derived data (the physical network, the candidate paths and the version
+table) is computed on first use and cached.
 
 Dict / TOML layout (every section optional except ``organisations`` and ``pairs``; defaults
 are the paper's Sec. IV set-up, documented in ``docs/qvpn-model.md``)::
@@ -37,6 +38,14 @@ from typing import TYPE_CHECKING, Any
 from qnet_envs import resources
 from qnet_envs.qvpn.links import REPETITION_TIME_MODES
 from qnet_envs.qvpn.paths import PATH_WEIGHTS
+from qnet_envs.validation import (
+    FieldError,
+    check_choice,
+    check_flag,
+    check_integer,
+    check_number,
+    show,
+)
 
 if TYPE_CHECKING:
     from qnet_envs.qvpn.lp import CompactRows
@@ -64,30 +73,6 @@ DEFAULT_THRESHOLDS: tuple[float, ...] = (
     0.998,
 )
 PROTOCOLS: tuple[str, ...] = ("dejmps", "bbpssw")
-
-
-def _real(
-    name: str,
-    value: Any,
-    low: float,
-    high: float,
-    *,
-    low_open: bool = False,
-    high_open: bool = False,
-) -> None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value)
-    if ok:
-        ok = (value > low if low_open else value >= low) and (
-            value < high if high_open else value <= high
-        )
-    if not ok:
-        lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
-        raise ValueError(f"{name} must be a number in {lo}{low}, {high}{hi}, got {value!r}")
-
-
-def _integer(name: str, value: Any, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -146,7 +131,7 @@ class Instance:
         ):
             value = getattr(self, name)
             if isinstance(value, str) or not isinstance(value, Sequence):
-                raise ValueError(f"{name} must be a sequence, got {type(value).__name__}")
+                raise FieldError(name, f"got {type(value).__name__}", "a sequence")
             object.__setattr__(self, name, tuple(value))
         if self.links is not None:
             object.__setattr__(self, "links", tuple(tuple(x) for x in self.links))
@@ -158,26 +143,35 @@ class Instance:
     # -- validation ---------------------------------------------------------------------------
     def _validate_network(self) -> None:
         if (self.topology is None) == (self.links is None):
-            raise ValueError("network: give exactly one of topology (a name or path) and links")
+            raise FieldError(
+                "network",
+                "topology and links both given or both missing",
+                "exactly one of topology (a name or path) and links",
+            )
         if self.topology is not None and (not isinstance(self.topology, str) or not self.topology):
-            raise ValueError(f"topology must be a non-empty string, got {self.topology!r}")
+            raise FieldError("topology", f"got {show(self.topology)}", "a non-empty string")
         if self.links is not None:
             if not self.links:
-                raise ValueError("links must list at least one [u, v, length_km]")
+                raise FieldError("links", "an empty list", "at least one [u, v, length_km]")
             seen = set()
             for i, link in enumerate(self.links):
                 if len(link) != 3:
-                    raise ValueError(f"links[{i}] must be [u, v, length_km], got {link!r}")
+                    raise FieldError(f"links[{i}]", f"got {show(link)}", "[u, v, length_km]")
                 u, v, d = link
-                _integer(f"links[{i}].u", u, 0)
-                _integer(f"links[{i}].v", v, 0)
-                _real(f"links[{i}].length_km", d, 0.0, math.inf, low_open=True, high_open=True)
+                check_integer(f"links[{i}].u", u, 0)
+                check_integer(f"links[{i}].v", v, 0)
+                check_number(
+                    f"links[{i}].length_km", d, 0.0, math.inf, low_open=True, high_open=True
+                )
                 if u == v or frozenset((u, v)) in seen:
-                    raise ValueError(f"links[{i}] must join two distinct nodes once, got {link!r}")
+                    raise FieldError(
+                        f"links[{i}]",
+                        f"got {show(link)}",
+                        "two distinct nodes, joined by one link only",
+                    )
                 seen.add(frozenset((u, v)))
-        if not isinstance(self.engineered, bool):
-            raise ValueError(f"engineered must be true or false, got {self.engineered!r}")
-        _real(
+        check_flag("engineered", self.engineered)
+        check_number(
             "repeater_spacing_km",
             self.repeater_spacing_km,
             0.0,
@@ -185,17 +179,17 @@ class Instance:
             low_open=True,
             high_open=True,
         )
-        _real("repeater_threshold_km", self.repeater_threshold_km, 0.0, math.inf, high_open=True)
+        check_number(
+            "repeater_threshold_km", self.repeater_threshold_km, 0.0, math.inf, high_open=True
+        )
 
     def _validate_physics(self) -> None:
-        _real("alpha", self.alpha, 0.0, 0.5, low_open=True, high_open=True)
-        _real("attenuation_db_per_km", self.attenuation_db_per_km, 0.0, math.inf, high_open=True)
-        if self.repetition_time not in REPETITION_TIME_MODES:
-            raise ValueError(
-                f"repetition_time must be one of {REPETITION_TIME_MODES}, "
-                f"got {self.repetition_time!r}"
-            )
-        _real(
+        check_number("alpha", self.alpha, 0.0, 0.5, low_open=True, high_open=True)
+        check_number(
+            "attenuation_db_per_km", self.attenuation_db_per_km, 0.0, math.inf, high_open=True
+        )
+        check_choice("repetition_time", self.repetition_time, REPETITION_TIME_MODES)
+        check_number(
             "repetition_time_s",
             self.repetition_time_s,
             0.0,
@@ -203,7 +197,7 @@ class Instance:
             low_open=True,
             high_open=True,
         )
-        _real(
+        check_number(
             "repetition_time_per_km_s",
             self.repetition_time_per_km_s,
             0.0,
@@ -211,63 +205,66 @@ class Instance:
             low_open=True,
             high_open=True,
         )
-        _real("multiplexing", self.multiplexing, 0.0, math.inf, low_open=True, high_open=True)
-        _real("swap_success", self.swap_success, 0.0, 1.0, low_open=True)
-        _real("gate_fidelity", self.gate_fidelity, 0.0, 1.0)
-        _real("measurement_fidelity", self.measurement_fidelity, 0.0, 1.0)
-        if self.protocol not in PROTOCOLS:
-            raise ValueError(f"protocol must be one of {PROTOCOLS}, got {self.protocol!r}")
+        check_number(
+            "multiplexing", self.multiplexing, 0.0, math.inf, low_open=True, high_open=True
+        )
+        check_number("swap_success", self.swap_success, 0.0, 1.0, low_open=True)
+        check_number("gate_fidelity", self.gate_fidelity, 0.0, 1.0)
+        check_number("measurement_fidelity", self.measurement_fidelity, 0.0, 1.0)
+        check_choice("protocol", self.protocol, PROTOCOLS)
         if not self.thresholds:
-            raise ValueError("thresholds must list at least one link-level threshold")
+            raise FieldError("thresholds", "an empty list", "at least one link-level threshold")
         for i, t in enumerate(self.thresholds):
-            _real(f"thresholds[{i}]", t, 0.0, 1.0, high_open=True)
+            check_number(f"thresholds[{i}]", t, 0.0, 1.0, high_open=True)
         if len(set(self.thresholds)) != len(self.thresholds):
-            raise ValueError(f"thresholds must be distinct, got {self.thresholds!r}")
-        _integer("max_rounds", self.max_rounds, 0)
-        _integer("k_paths", self.k_paths, 1)
-        _integer("max_paths", self.max_paths, 1)
+            raise FieldError(
+                "thresholds", f"repeated values in {show(self.thresholds)}", "distinct values"
+            )
+        check_integer("max_rounds", self.max_rounds, 0)
+        check_integer("k_paths", self.k_paths, 1)
+        check_integer("max_paths", self.max_paths, 1)
         if not self.path_weights or any(w not in PATH_WEIGHTS for w in self.path_weights):
-            raise ValueError(
-                f"path_weights must be a non-empty subset of {PATH_WEIGHTS}, "
-                f"got {self.path_weights!r}"
+            raise FieldError(
+                "path_weights",
+                f"got {show(self.path_weights)}",
+                f"a non-empty subset of {list(PATH_WEIGHTS)}",
             )
         if len(set(self.path_weights)) != len(self.path_weights):
-            raise ValueError(f"path_weights must be distinct, got {self.path_weights!r}")
+            raise FieldError(
+                "path_weights", f"repeated values in {show(self.path_weights)}", "distinct values"
+            )
 
     def _validate_workload(self) -> None:
         if not self.org_weights:
-            raise ValueError("organisations must list at least one organisation")
+            raise FieldError("organisations", "an empty list", "at least one organisation")
         for k, w in enumerate(self.org_weights):
-            _real(f"organisations[{k}].weight", w, 0.0, math.inf, high_open=True)
+            check_number(f"organisations[{k}].weight", w, 0.0, math.inf, high_open=True)
         n = len(self.pair_org)
         if n == 0:
-            raise ValueError("pairs must list at least one user pair")
+            raise FieldError("pairs", "an empty list", "at least one user pair")
         for name in ("pair_src", "pair_dst", "pair_weight", "pair_fidelity", "r_min", "r_max"):
             if len(getattr(self, name)) != n:
-                raise ValueError(
-                    f"{name} must have one entry per pair ({n}), got {len(getattr(self, name))}"
+                raise FieldError(
+                    name, f"{len(getattr(self, name))} entries", f"one entry per pair ({n})"
                 )
         n_nodes = None
         if self.links is not None:
             n_nodes = 1 + max(max(u, v) for u, v, _ in self.links)
         for u in range(n):
-            _integer(f"pairs[{u}].org", self.pair_org[u], 0)
-            if self.pair_org[u] >= len(self.org_weights):
-                raise ValueError(
-                    f"pairs[{u}].org must lie in [0, {len(self.org_weights) - 1}],"
-                    f" got {self.pair_org[u]}"
-                )
+            check_integer(f"pairs[{u}].org", self.pair_org[u], 0, len(self.org_weights) - 1)
             for end in ("src", "dst"):
                 node = getattr(self, f"pair_{end}")[u]
-                _integer(f"pairs[{u}].{end}", node, 0)
-                if n_nodes is not None and node >= n_nodes:
-                    raise ValueError(f"pairs[{u}].{end} must lie in [0, {n_nodes - 1}], got {node}")
+                check_integer(
+                    f"pairs[{u}].{end}", node, 0, None if n_nodes is None else n_nodes - 1
+                )
             if self.pair_src[u] == self.pair_dst[u]:
-                raise ValueError(f"pairs[{u}]: src and dst must differ, both {self.pair_src[u]}")
-            _real(f"pairs[{u}].weight", self.pair_weight[u], 0.0, math.inf, high_open=True)
-            _real(f"pairs[{u}].fidelity", self.pair_fidelity[u], 0.25, 1.0, high_open=True)
-            _real(f"pairs[{u}].r_min", self.r_min[u], 0.0, math.inf, high_open=True)
-            _real(f"pairs[{u}].r_max", self.r_max[u], self.r_min[u], math.inf)
+                raise FieldError(
+                    f"pairs[{u}].dst", f"equals src ({self.pair_src[u]})", "a node other than src"
+                )
+            check_number(f"pairs[{u}].weight", self.pair_weight[u], 0.0, math.inf, high_open=True)
+            check_number(f"pairs[{u}].fidelity", self.pair_fidelity[u], 0.25, 1.0, high_open=True)
+            check_number(f"pairs[{u}].r_min", self.r_min[u], 0.0, math.inf, high_open=True)
+            check_number(f"pairs[{u}].r_max", self.r_max[u], self.r_min[u], math.inf)
 
     # -- sizes and derived data ---------------------------------------------------------------
     @property
@@ -291,8 +288,7 @@ class Instance:
         for u in range(self.n_pairs):
             for end in ("src", "dst"):
                 node = getattr(self, f"pair_{end}")[u]
-                if node >= n:
-                    raise ValueError(f"pairs[{u}].{end} must lie in [0, {n - 1}], got {node}")
+                check_integer(f"pairs[{u}].{end}", node, 0, n - 1)
 
     @cached_property
     def paths(self) -> CandidatePaths:
@@ -320,7 +316,9 @@ class Instance:
     def from_dict(cls, data: Mapping[str, Any]) -> Instance:
         """Build an instance from the layout in the module docstring (unknown keys rejected)."""
         if not isinstance(data, Mapping):
-            raise ValueError(f"instance data must be a mapping, got {type(data).__name__}")
+            raise FieldError(
+                "instance", f"got {type(data).__name__}", "a mapping (the TOML layout)"
+            )
         unknown = set(data) - {
             "name",
             "description",
@@ -330,21 +328,19 @@ class Instance:
             *_SECTION_KEYS,
         }
         if unknown:
-            raise ValueError(
-                f"unknown top-level keys {sorted(unknown)}; allowed: name, "
-                f"description, organisations, pairs, generator, "
-                f"{', '.join(_SECTION_KEYS)}"
+            raise FieldError(
+                "instance",
+                f"unknown top-level keys {sorted(unknown)}",
+                f"name, description, organisations, pairs, generator, {', '.join(_SECTION_KEYS)}",
             )
         kwargs: dict[str, Any] = {}
         for section, keys in _SECTION_KEYS.items():
             body = data.get(section, {})
             if not isinstance(body, Mapping):
-                raise ValueError(f"[{section}] must be a table")
+                raise FieldError(section, f"got {type(body).__name__}", "a table")
             bad = set(body) - set(keys)
             if bad:
-                raise ValueError(
-                    f"[{section}]: unknown keys {sorted(bad)}; allowed: {sorted(keys)}"
-                )
+                raise FieldError(section, f"unknown keys {sorted(bad)}", f"{sorted(keys)}")
             for key, attr in keys.items():
                 if key in body:
                     kwargs[attr] = body[key]
@@ -354,18 +350,22 @@ class Instance:
             kwargs["links"] = tuple(tuple(x) for x in kwargs["links"])
         orgs = data.get("organisations")
         if not isinstance(orgs, Sequence) or not orgs:
-            raise ValueError("organisations must be a non-empty list of {weight = w}")
+            raise FieldError(
+                "organisations", f"got {show(orgs)}", "a non-empty list of {weight = w}"
+            )
         for k, org in enumerate(orgs):
             if not isinstance(org, Mapping) or set(org) != {"weight"}:
-                raise ValueError(f"organisations[{k}] must be {{weight = w}}, got {org!r}")
+                raise FieldError(f"organisations[{k}]", f"got {show(org)}", "a table {weight = w}")
         pairs = data.get("pairs")
         if not isinstance(pairs, Sequence) or not pairs:
-            raise ValueError("pairs must be a non-empty list of user pairs")
+            raise FieldError("pairs", f"got {show(pairs)}", "a non-empty list of user pairs")
         pair_keys = {"org", "src", "dst", "weight", "fidelity", "r_min", "r_max"}
         for u, pair in enumerate(pairs):
             if not isinstance(pair, Mapping) or set(pair) != pair_keys:
-                raise ValueError(
-                    f"pairs[{u}] must have exactly the keys {sorted(pair_keys)}, got {pair!r}"
+                raise FieldError(
+                    f"pairs[{u}]",
+                    f"got {show(pair)}",
+                    f"a table with exactly the keys {sorted(pair_keys)}",
                 )
         generator = data.get("generator")
         return cls(
@@ -425,7 +425,10 @@ class Instance:
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise ValueError(f"cannot read instance {str(path)!r}: {exc}") from exc
         data.setdefault("name", path.stem)
-        return cls.from_dict(data)
+        try:
+            return cls.from_dict(data)
+        except FieldError as exc:  # name the file the field is in
+            raise FieldError(f"{path}: {exc.field}", exc.problem, exc.allowed) from None
 
     def to_toml(self) -> str:
         """TOML text of :meth:`to_dict` (what the shipped files are)."""

@@ -162,8 +162,11 @@ def test_state_has_the_documented_size_and_is_finite(env):
     [
         (lambda n: np.zeros(n + 1, dtype=np.int64), "shape"),
         (lambda n: np.full(n, 0.5), "integer"),
-        (lambda n: np.full(n, -1, dtype=np.int64), "values must be in"),
-        (lambda n: np.full(n, 10_000, dtype=np.int64), "values must be in"),
+        (lambda n: np.full(n, -1, dtype=np.int64), r"values in \[-1, -1\] are out of range"),
+        (
+            lambda n: np.full(n, 10_000, dtype=np.int64),
+            r"values in \[10000, 10000\] are out of range",
+        ),
     ],
 )
 def test_malformed_actions_raise_naming_the_agent(env, make_action, match):

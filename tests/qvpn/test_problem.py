@@ -34,22 +34,32 @@ def test_load_path_and_unknown_name(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("section", "key", "value", "message"),
     [
-        ("link", "alpha", 0.7, r"alpha must be a number in \(0.0, 0.5\)"),
-        ("link", "alpha", "x", "alpha"),
-        ("link", "repetition_time", "weekly", "repetition_time must be one of"),
+        ("link", "alpha", 0.7, r"^alpha: 0.7 is out of range \(allowed: a number in \(0, 0.5\)\)$"),
+        ("link", "alpha", "x", r"^alpha: 'x' is not a number \(allowed: a number in \(0, 0.5\)\)$"),
+        (
+            "link",
+            "repetition_time",
+            "weekly",
+            r"^repetition_time: got 'weekly' \(allowed: one of \['constant', 'per_km'\]\)$",
+        ),
         ("link", "multiplexing", 0, "multiplexing"),
         ("swap", "success", 0.0, "swap_success"),
         ("swap", "measurement_fidelity", 1.5, "measurement_fidelity"),
-        ("distillation", "protocol", "bennett", "protocol must be one of"),
+        (
+            "distillation",
+            "protocol",
+            "bennett",
+            r"^protocol: got 'bennett' \(allowed: one of \['dejmps', 'bbpssw'\]\)$",
+        ),
         ("distillation", "thresholds", [0.9, 1.0], r"thresholds\[1\]"),
-        ("distillation", "thresholds", [], "thresholds must list"),
+        ("distillation", "thresholds", [], r"^thresholds: an empty list \(allowed: at least one"),
         ("distillation", "max_rounds", -1, "max_rounds"),
         ("paths", "k", 0, "k_paths"),
         ("paths", "weights", ["length"], "path_weights"),
         ("paths", "max_paths", 1.5, "max_paths"),
         ("network", "links", [[0, 0, 1.0]], r"links\[0\]"),
         ("network", "links", [[0, 1, -1.0]], r"links\[0\].length_km"),
-        ("network", "engineered", "yes", "engineered"),
+        ("network", "engineered", "yes", r"^engineered: got 'yes' \(allowed: true or false\)$"),
         ("link", "colour", 1, "unknown keys"),
     ],
 )
@@ -63,13 +73,25 @@ def test_bad_fields_name_field_and_range(section, key, value, message) -> None:
 @pytest.mark.parametrize(
     ("key", "value", "message"),
     [
-        ("fidelity", 1.0, r"pairs\[0\].fidelity must be a number in \[0.25, 1.0\)"),
+        (
+            "fidelity",
+            1.0,
+            r"^pairs\[0\].fidelity: 1 is out of range \(allowed: a number in \[0.25, 1\)\)$",
+        ),
         ("r_min", -1.0, r"pairs\[0\].r_min"),
-        ("r_max", 1.0, r"pairs\[0\].r_max must be a number in \[10.0"),
-        ("org", 5, r"pairs\[0\].org must lie in \[0, 1\]"),
-        ("dst", 0, "src and dst must differ"),
-        ("src", 9, r"pairs\[0\].src must lie in \[0, 3\]"),
-        ("weight", float("nan"), r"pairs\[0\].weight"),
+        (
+            "r_max",
+            1.0,
+            r"^pairs\[0\].r_max: 1 is out of range \(allowed: a number in \[10, inf\]\)$",
+        ),
+        ("org", 5, r"^pairs\[0\].org: 5 is out of range \(allowed: an integer in \[0, 1\]\)$"),
+        ("dst", 0, r"^pairs\[0\].dst: equals src \(0\) \(allowed: a node other than src\)$"),
+        ("src", 9, r"^pairs\[0\].src: 9 is out of range \(allowed: an integer in \[0, 3\]\)$"),
+        (
+            "weight",
+            float("nan"),
+            r"^pairs\[0\].weight: nan is not a number \(allowed: a number >= 0\)$",
+        ),
     ],
 )
 def test_bad_pairs(key, value, message) -> None:
@@ -200,7 +222,10 @@ def test_instance_pickles_with_its_derived_data(tiny: Instance) -> None:
 
 @requires_surfnet
 def test_named_topology_end_points_checked_at_construction(default: Instance) -> None:
-    with pytest.raises(ValueError, match=r"pairs\[0\].src must lie in \[0, 49\], got 60"):
+    with pytest.raises(
+        ValueError,
+        match=r"^pairs\[0\].src: 60 is out of range \(allowed: an integer in \[0, 49\]\)$",
+    ):
         replace(default, pair_src=(60, *default.pair_src[1:]))
     with pytest.raises(ValueError):
         replace(default, topology="NoSuchNetwork")
