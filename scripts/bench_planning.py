@@ -13,7 +13,15 @@ The ratio column is batched over PettingZoo steps/s. Loading an instance (Yen pa
 demand) is timed separately and not part of the step rate. The machine is shared: compare rows
 of one run. Prints a Markdown table and writes JSON.
 
+Load time (``--load``): per instance, the candidate paths of every demand by the fast Yen
+(:class:`qnet_envs.planning.yen.YenPaths`, what ``Instance.paths`` uses) against the reference
+:func:`qnet_envs.topology.k_shortest_paths` in the same run, on the first
+``--reference-demands`` demands (all by default; the reference's seconds are scaled to all
+demands when fewer are timed, and the row says so). The paths of both are checked equal.
+
 Usage::
+
+    python scripts/bench_planning.py --load --instances abilene cogentco kdl waxman850
 
     python scripts/bench_planning.py                              # abilene cogentco kdl, 2 s a row
     python scripts/bench_planning.py --instances abilene --seconds 1 --out runs/bench_planning.json
@@ -99,12 +107,67 @@ def bench_instance(name: str, seconds: float) -> list[dict]:
     return rows
 
 
+def bench_load(name: str, reference_demands: int | None) -> dict:
+    from qnet_envs.planning.yen import YenPaths
+    from qnet_envs.topology import k_shortest_paths
+
+    instance = Instance.load(name)
+    graph = instance.graph
+    pairs = [(s, t) for s, t in instance.demand_pairs.tolist()]
+    started = time.perf_counter()
+    fast = YenPaths(graph).many(pairs, instance.k_paths)
+    fast_s = time.perf_counter() - started
+    timed_pairs = pairs[:reference_demands]
+    started = time.perf_counter()
+    reference = [k_shortest_paths(graph, s, t, instance.k_paths) for s, t in timed_pairs]
+    reference_timed_s = time.perf_counter() - started
+    if reference != fast[: len(timed_pairs)]:
+        raise AssertionError(f"{name}: fast Yen paths differ from the reference")
+    reference_s = reference_timed_s * len(pairs) / len(timed_pairs)
+    started = time.perf_counter()
+    _ = Instance.load(name).paths
+    return {
+        "instance": name,
+        "demands": len(pairs),
+        "reference_demands_timed": len(timed_pairs),
+        "fast_yen_s": fast_s,
+        "reference_yen_s": reference_s,
+        "speedup": reference_s / fast_s,
+        "instance_paths_s": time.perf_counter() - started,
+    }
+
+
+def main_load(args: argparse.Namespace) -> None:
+    rows = [bench_load(name, args.reference_demands) for name in args.instances]
+    print("| instance | demands | reference Yen s | fast Yen s | x reference | load + paths s |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for r in rows:
+        scaled = (
+            ""
+            if r["reference_demands_timed"] == r["demands"]
+            else (f" (scaled from {r['reference_demands_timed']})")
+        )
+        print(
+            f"| {r['instance']} | {r['demands']:,} | {r['reference_yen_s']:.1f}{scaled} | "
+            f"{r['fast_yen_s']:.1f} | {r['speedup']:.1f} | {r['instance_paths_s']:.1f} |"
+        )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"python": platform.python_version(), "machine": platform.machine()}
+    args.out.write_text(json.dumps({"meta": meta, "load_rows": rows}, indent=1))
+    print(f"wrote {args.out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--instances", nargs="+", default=["abilene", "cogentco", "kdl"])
     parser.add_argument("--seconds", type=float, default=2.0, help="seconds per row")
     parser.add_argument("--out", type=Path, default=Path("runs/bench_planning.json"))
+    parser.add_argument("--load", action="store_true", help="time path loading instead")
+    parser.add_argument("--reference-demands", type=int, default=None)
     args = parser.parse_args()
+    if args.load:
+        main_load(args)
+        return
     rows = []
     for name in args.instances:
         rows += bench_instance(name, args.seconds)

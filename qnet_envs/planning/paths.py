@@ -1,7 +1,9 @@
 """Candidate paths of every demand, their end-to-end fidelity and the scaling ``g_p``.
 
-Each demand gets up to ``k`` (default 3) loopless paths by Yen's algorithm on ``length_km``
-(:func:`qnet_envs.topology.k_shortest_paths`, shortest first, ties by node order).
+Each demand gets up to ``k`` (default 3) loopless paths by Yen's algorithm on ``length_km``,
+shortest first, ties by node order: :class:`qnet_envs.planning.yen.YenPaths`, which returns
+exactly what :func:`qnet_envs.topology.k_shortest_paths` (the reference, kept in the tests)
+returns, on compiled Dijkstra searches shared among the demands of one source.
 
 Fidelity-equivalent scaling (QPLAN Sec. III-B), all from :mod:`qnet_envs.physics`: path ``p``
 crosses ``N_p`` elementary segments (the sum of its edges' ``s_e``), each of singlet fidelity
@@ -141,7 +143,7 @@ def path_physics(instance: Instance, segments: int, target: float, f0: float) ->
 
 def candidate_paths(instance: Instance) -> CandidatePaths:
     """Yen paths of every demand with their physics (see the module docstring)."""
-    from qnet_envs.topology import k_shortest_paths
+    from qnet_envs.planning.yen import YenPaths
 
     graph = instance.graph
     edges = instance.edges
@@ -155,8 +157,9 @@ def candidate_paths(instance: Instance) -> CandidatePaths:
     indptr = [0]
     flat: list[int] = []
     rows: list[PathPhysics] = []
-    for d, (s, t) in enumerate(instance.demand_pairs.tolist()):
-        found = k_shortest_paths(graph, s, t, k=instance.k_paths, weight="length_km")
+    pairs = [(s, t) for s, t in instance.demand_pairs.tolist()]
+    all_found = YenPaths(graph, weight="length_km").many(pairs, instance.k_paths)
+    for d, found in enumerate(all_found):
         for j, path in enumerate(found):
             path_edges = [index[(a, b)] for a, b in itertools.pairwise(path)]
             n_seg = int(edges.segments[path_edges].sum())
