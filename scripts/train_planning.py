@@ -63,6 +63,9 @@ def main(argv: list[str] | None = None) -> Path | None:
     parser.add_argument("--gamma", type=float, default=0.9)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--checkpoint-every", type=int, default=5)
+    parser.add_argument(
+        "--init-from", type=Path, default=None, help="initial weights of the first stage"
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     if len(args.steps) != len(args.instances):
@@ -77,7 +80,7 @@ def main(argv: list[str] | None = None) -> Path | None:
         "unmet_penalty": args.unmet_penalty,
         "imbalance_penalty": args.imbalance_penalty,
     }
-    previous: Path | None = None
+    previous: Path | None = args.init_from
     for i, (name, steps) in enumerate(zip(args.instances, args.steps, strict=True)):
         stage = args.run_dir / f"{i}-{Path(name).stem}"
         started = time.perf_counter()

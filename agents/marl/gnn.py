@@ -39,15 +39,17 @@ from torch import nn
 GraphLayout = Mapping[str, Any]
 
 
-def normalised_adjacency(line_graph: np.ndarray, n_nodes: int) -> torch.Tensor:
-    """``D^-1/2 (A + I) D^-1/2`` as a coalesced sparse COO ``(n_nodes, n_nodes)`` float32
-    tensor; ``line_graph`` ``(2, m)`` are the directed pairs of ``A`` (both directions)."""
+def normalised_adjacency(
+    line_graph: np.ndarray, n_nodes: int, dtype: torch.dtype = torch.float32
+) -> torch.Tensor:
+    """``D^-1/2 (A + I) D^-1/2`` as a coalesced sparse COO ``(n_nodes, n_nodes)`` tensor;
+    ``line_graph`` ``(2, m)`` are the directed pairs of ``A`` (both directions)."""
     src = np.concatenate([np.asarray(line_graph[0]), np.arange(n_nodes)])
     dst = np.concatenate([np.asarray(line_graph[1]), np.arange(n_nodes)])
     degree = np.bincount(dst, minlength=n_nodes).astype(np.float64)
     weight = 1.0 / np.sqrt(degree[dst] * degree[src])
     index = torch.as_tensor(np.stack([dst, src]), dtype=torch.long)
-    values = torch.as_tensor(weight, dtype=torch.float32)
+    values = torch.as_tensor(weight, dtype=dtype)
     shape = (n_nodes, n_nodes)
     return torch.sparse_coo_tensor(index, values, shape, check_invariants=False).coalesce()
 
