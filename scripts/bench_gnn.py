@@ -16,6 +16,7 @@ throwaway venv and pass its site-packages with ``--pyg-site``; without it only p
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import sys
@@ -51,7 +52,7 @@ def pyg_stack(in_dim: int, hidden: int, layers: int):
 
     dims = [in_dim] + [hidden] * layers
     return torch.nn.ModuleList(
-        GCNConv(a, b, cached=True, node_dim=-2) for a, b in zip(dims[:-1], dims[1:], strict=True)
+        GCNConv(a, b, cached=True, node_dim=-2) for a, b in itertools.pairwise(dims)
     )
 
 
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
             for batch in args.batch:
                 x = torch.rand(batch, n_edges, args.features)
 
-                def ours_step(x=x, ours=ours) -> torch.Tensor:
+                def ours_step(x=x, ours=ours, adjacency=adjacency) -> torch.Tensor:
                     out = ours(x, adjacency)
                     out.square().mean().backward()
                     return out
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
                 }
                 if theirs is not None:
 
-                    def pyg_forward(x=x, theirs=theirs) -> torch.Tensor:
+                    def pyg_forward(x=x, theirs=theirs, edge_index=edge_index) -> torch.Tensor:
                         h = x
                         for conv in theirs:
                             h = torch.relu(conv(h, edge_index))

@@ -28,6 +28,7 @@ apply to big ones). Plain torch (a sparse COO matmul and ``index_add`` / ``scatt
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -65,7 +66,7 @@ class GCN(nn.Module):
         if layers < 1:
             raise ValueError(f"gcn_layers must be >= 1, got {layers}")
         dims = [in_dim] + [hidden] * layers
-        self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
+        self.linears = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(dims))
 
     def forward(self, x: torch.Tensor, adjacency: torch.Tensor) -> torch.Tensor:
         batch, n_nodes, _ = x.shape

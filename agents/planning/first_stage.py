@@ -133,5 +133,5 @@ def first_stage_flows(instance: Instance, levels: np.ndarray, resolution: int) -
     x = np.zeros(paths.n_paths)
     usable = paths.usable
     share = levels[paths.demand, paths.slot] / resolution
-    x[usable] = (paths.g[usable] * instance.demand[paths.demand[usable]] * share[usable])
+    x[usable] = paths.g[usable] * instance.demand[paths.demand[usable]] * share[usable]
     return x

@@ -220,9 +220,13 @@ class PlanningBatchedEnv:
         path = layout.slot_path[rows, cols]
         hops = np.diff(paths.edge_indptr)[path]
         flat_slot = np.repeat(rows * layout.k + cols, hops)
-        edges = np.concatenate(
-            [paths.edge_index[paths.edge_indptr[p] : paths.edge_indptr[p + 1]] for p in path]
-        ) if path.size else np.zeros(0, dtype=np.int64)
+        edges = (
+            np.concatenate(
+                [paths.edge_index[paths.edge_indptr[p] : paths.edge_indptr[p + 1]] for p in path]
+            )
+            if path.size
+            else np.zeros(0, dtype=np.int64)
+        )
         state: dict[str, tuple[int, ...]] = {
             "global": (len(core.GLOBAL_FEATURES),),
             "edges": (layout.n_edges, len(core.EDGE_FEATURES)),

@@ -62,7 +62,9 @@ def test_graph_layout_names_each_slots_path_edges() -> None:
     for d in range(0, layout.n_agents, 7):
         for j in range(layout.k):
             p = layout.slot_path[d, j]
-            want = [] if p < 0 else paths.edge_index[paths.edge_indptr[p] : paths.edge_indptr[p + 1]]
+            want = (
+                [] if p < 0 else paths.edge_index[paths.edge_indptr[p] : paths.edge_indptr[p + 1]]
+            )
             assert sorted(edge[slot == d * layout.k + j].tolist()) == sorted(list(want))
     sizes = {name: int(np.prod(shape)) for name, shape in graph["observation"].items()}
     assert sum(sizes.values()) == env.observation_space.shape[0]

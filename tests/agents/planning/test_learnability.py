@@ -60,4 +60,3 @@ def test_training_beats_the_untrained_plan_and_meets_85_percent(tmp_path) -> Non
     after, satisfied = objective_and_satisfied(instance, result.checkpoint)
     assert satisfied >= 0.85
     assert after < before - 0.05, (before, before_satisfied, after, satisfied)
-
