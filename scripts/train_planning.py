@@ -16,6 +16,7 @@ reads. The last stage's final checkpoint is printed.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -62,6 +63,12 @@ def main(argv: list[str] | None = None) -> Path | None:
     parser.add_argument("--entropy", type=float, default=0.003)
     parser.add_argument("--gamma", type=float, default=0.9)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=None,
+        help="train on this many demands (drawn like traffic.pairs) instead of the instance's",
+    )
     parser.add_argument("--checkpoint-every", type=int, default=5)
     parser.add_argument(
         "--init-from", type=Path, default=None, help="initial weights of the first stage"
@@ -85,6 +92,8 @@ def main(argv: list[str] | None = None) -> Path | None:
         stage = args.run_dir / f"{i}-{Path(name).stem}"
         started = time.perf_counter()
         instance = Instance.load(name)
+        if args.pairs is not None:
+            instance = dataclasses.replace(instance, pairs=args.pairs)
         _ = instance.paths
         loaded = time.perf_counter() - started
         write_env_settings(stage, **settings)
