@@ -149,3 +149,19 @@ def test_greedy_actions_helper_is_not_enough_for_a_state_actor(tiny_run) -> None
     obs, info = env.reset()
     with pytest.raises(KeyError):
         greedy_actions(result.policy, obs, info["action_mask"])
+
+
+def test_the_shipped_abilene_checkpoint_meets_85_percent_on_the_test_matrices() -> None:
+    from pathlib import Path
+
+    import agents.planning
+
+    checkpoint = Path(agents.planning.__file__).parent / "checkpoints" / "abilene-v2"
+    base = Instance.load("abilene")
+    for matrix in base.test_matrices:
+        inst = with_matrix_shared(base, matrix)
+        levels, resolution = first_stage_levels(inst, checkpoint)
+        plan = Plan.from_flows(inst, first_stage_flows(inst, levels, resolution))
+        check = evaluate(inst, plan)
+        assert check.satisfied_overall >= 0.85
+        assert not [v for v in check.violations if v.kind != "demand"]
