@@ -7,6 +7,9 @@
   weights serve any number of groups and choices and the policy is equivariant to reordering
   them. The qVPN env is such an env (groups = user pairs, choices = path versions); an MLP over
   its 7,334 flat features has to learn the same ranking separately for each of 150 slots.
+* ``"target-scorer"``: :class:`agents.marl.target_scorer.TargetScorer`, for a "local or one of
+  these targets" action over an observation ``{"global": (G,), "targets": (R, F)}`` (the
+  offloading env): one MLP scores every target from its own row.
 
 An env opts in to the scorer by exposing ``observation_layout``: an ordered mapping from block
 name to shape whose sizes add up to the flat observation (the qVPN env:
@@ -26,7 +29,7 @@ from torchrl.modules import MLP, MultiAgentMLP
 
 from agents.marl.heads import ActionHead
 
-ACTORS = ("mlp", "choice-scorer")
+ACTORS = ("mlp", "choice-scorer", "target-scorer")
 
 Layout = Mapping[str, tuple[int, ...]]
 
@@ -179,6 +182,10 @@ def build_actor_network(
             num_cells=list(hidden_sizes),
             activation_class=nn.Tanh,
         )
+    if actor == "target-scorer":
+        from agents.marl.target_scorer import build_target_scorer
+
+        return build_target_scorer(head, obs_dim, hidden_sizes, share_params, layout)
     if layout is None:
         raise ValueError(
             "actor='choice-scorer' needs an env with an observation_layout (e.g. the qVPN env)"
