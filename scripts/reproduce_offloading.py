@@ -114,19 +114,59 @@ def run_optima(scenario: str, qos, episodes: int, n_scenarios: int) -> dict:
 
 def actor_policy(actor):
     """The greedy action of a trained MAPPO actor as a :mod:`agents.baselines.offloading`
-    policy (observations and masks rebuilt from the env's state, as the env hands them out)."""
+    policy (observations and masks rebuilt from the env's state, as the env hands them out;
+    the hybrid variant's ``[target, share]`` rows become its dict actions)."""
+    import torch
+    from tensordict import TensorDict
+    from torchrl.envs.utils import ExplorationType, set_exploration_type
+
     from agents.marl.act import greedy_actions
     from qnet_envs.offloading import core
 
     def act(env) -> dict:
-        action = greedy_actions(actor, core.observe(env.layout, env.current), env.action_mask())
-        return {a: action[i] for i, a in enumerate(env.possible_agents) if a in env.agents}
+        obs = core.observe(env.layout, env.current)
+        live = [(i, a) for i, a in enumerate(env.possible_agents) if a in env.agents]
+        if env.variant == "discrete":
+            action = greedy_actions(actor, obs, env.action_mask())
+            return {a: action[i] for i, a in live}
+        td = TensorDict(
+            {
+                "agents": TensorDict(
+                    {"observation": torch.as_tensor(obs, dtype=torch.float32)},
+                    batch_size=[obs.shape[0]],
+                )
+            },
+            batch_size=[],
+        )
+        with torch.no_grad(), set_exploration_type(ExplorationType.DETERMINISTIC):
+            rows = actor(td).get(("agents", "action")).numpy()
+        return {
+            a: {
+                "target": round(float(rows[i, 0])),
+                "share": np.clip(rows[i, 1:2], 0.0, 1.0).astype(np.float32),
+            }
+            for i, a in live
+        }
 
     return act
 
 
+def mappo_key(actor: str, variant: str) -> str:
+    """The cache-file infix of a MAPPO configuration (empty for the first one recorded: the
+    MLP actor on the discrete variant, so its cached runs stay valid)."""
+    return "" if (actor, variant) == ("mlp", "discrete") else f"{variant}-{actor}-"
+
+
 def run_mappo(
-    scenario: str, qos, seed: int, steps: int, episodes: int, bound_episodes: int, run_dir: Path
+    scenario: str,
+    qos,
+    seed: int,
+    steps: int,
+    episodes: int,
+    bound_episodes: int,
+    run_dir: Path,
+    actor: str = "mlp",
+    variant: str = "discrete",
 ) -> dict:
     import torch
 
@@ -134,7 +174,7 @@ def run_mappo(
     from agents.marl import TrainArgs, train
 
     torch.set_num_threads(1)
-    factory = env_factory(scenario, qos)
+    factory = env_factory(scenario, qos, variant)
     horizon = factory().scenario.horizon
     args = TrainArgs(
         total_steps=steps,
@@ -145,7 +185,8 @@ def run_mappo(
         entropy_coef=0.003,
         gamma=0.9,
         seed=seed,
-        run_dir=str(run_dir / f"mappo-{qos_tag(qos)}-seed{seed}"),
+        actor=actor,
+        run_dir=str(run_dir / f"mappo-{mappo_key(actor, variant)}{qos_tag(qos)}-seed{seed}"),
         checkpoint_every=10,
     )
     result = train(factory, args)
@@ -177,6 +218,8 @@ def run_mappo(
             "entropy_coef": 0.003,
             "gamma": 0.9,
             "reward_scale": REWARD_SCALE,
+            "actor": actor,
+            "variant": variant,
         },
     }
 
@@ -379,6 +422,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parts", default=",".join(PARTS))
     parser.add_argument("--run-dir", type=Path, default=Path("runs/offloading"))
     parser.add_argument("--out", type=Path, default=Path("runs/offloading/report"))
+    parser.add_argument(
+        "--actor", default="mlp", help="MAPPO actor network (agents.marl.networks.ACTORS)"
+    )
+    parser.add_argument("--variant", default="discrete", choices=("discrete", "hybrid"))
     parser.add_argument("--quick", action="store_true", help="seconds-long smoke run (tiny)")
     args = parser.parse_args(argv)
     if args.quick:
@@ -419,7 +466,8 @@ def main(argv: list[str] | None = None) -> int:
             missing.append(f"{tag} optima")
         runs = {}
         for seed in range(args.seeds):
-            path = base / f"{tag}-mappo-{args.steps}-seed{seed}.json"
+            key = mappo_key(args.actor, args.variant)
+            path = base / f"{tag}-mappo-{key}{args.steps}-seed{seed}.json"
             if "mappo" in parts or path.exists():
                 runs[str(seed)] = _cached(
                     path,
@@ -431,6 +479,8 @@ def main(argv: list[str] | None = None) -> int:
                         args.eval_episodes,
                         args.bound_episodes,
                         base,
+                        args.actor,
+                        args.variant,
                     ),
                 )
             else:

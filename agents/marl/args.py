@@ -61,8 +61,11 @@ class TrainArgs:
     ``"state"``: a critic over the env's global ``state()``."""
     actor: str = "mlp"
     """The actor network (:data:`agents.marl.networks.ACTORS`): ``"mlp"`` over the flat
-    observation, or ``"choice-scorer"``, one shared scorer per choice for envs that expose an
-    ``observation_layout`` of groups and choices (the qVPN env)."""
+    observation; ``"choice-scorer"``, one shared scorer per choice for envs that expose an
+    ``observation_layout`` of groups and choices (the qVPN env); ``"target-scorer"``, one
+    shared score per remote target (the offloading env's ``observation_layout``);
+    ``"gnn-transformer"``, a GCN over the edge graph and a Transformer over each agent's
+    paths (envs with ``graph_layout()``, the planning env)."""
     gcn_layers: int = 2
     """Graph convolutions of the ``"gnn-transformer"`` actor (the paper compares 1, 2 and 4);
     ignored by the other actors."""

@@ -10,6 +10,9 @@
 * ``"gnn-transformer"``: :class:`agents.marl.gnn.GNNTransformerActor`, a GCN over the
   network's edges (read from ``state()``) and a Transformer over each agent's candidate paths,
   for envs that expose ``graph_layout()`` (the planning env); size agnostic like the scorer.
+* ``"target-scorer"``: :class:`agents.marl.target_scorer.TargetScorer`, for a "local or one of
+  these targets" action over an observation ``{"global": (G,), "targets": (R, F)}`` (the
+  offloading env): one MLP scores every target from its own row.
 
 An env opts in to the scorer by exposing ``observation_layout``: an ordered mapping from block
 name to shape whose sizes add up to the flat observation (the qVPN env:
@@ -30,7 +33,7 @@ from torchrl.modules import MLP, MultiAgentMLP
 
 from agents.marl.heads import ActionHead
 
-ACTORS = ("mlp", "choice-scorer", "gnn-transformer")
+ACTORS = ("mlp", "choice-scorer", "gnn-transformer", "target-scorer")
 #: Actors that read the env's global ``state()`` besides the observation.
 STATE_ACTORS = ("gnn-transformer",)
 
@@ -200,6 +203,10 @@ def build_actor_network(
             num_cells=list(hidden_sizes),
             activation_class=nn.Tanh,
         )
+    if actor == "target-scorer":
+        from agents.marl.target_scorer import build_target_scorer
+
+        return build_target_scorer(head, obs_dim, hidden_sizes, share_params, layout)
     if layout is None:
         raise ValueError(
             "actor='choice-scorer' needs an env with an observation_layout (e.g. the qVPN env)"

@@ -169,6 +169,16 @@ class OffloadingParallelEnv(ParallelEnv):
         self._state: core.State | None = None
         self._last: tuple[core.Outcome, core.Placement] | None = None
 
+    @property
+    def observation_layout(self) -> dict[str, tuple[int, ...]]:
+        """The observation's blocks in order, name -> shape (sizes add up to its length): the
+        agent's own features (``core.OWN_FEATURES``), then one row per remote target
+        (``core.REMOTE_FEATURES``)."""
+        return {
+            "global": (len(core.OWN_FEATURES),),
+            "targets": (self.layout.n_remote, len(core.REMOTE_FEATURES)),
+        }
+
     def observation_space(self, agent: str) -> spaces.Box:
         return self._observation_spaces[agent]
 
