@@ -117,8 +117,10 @@ def ilp_fields(result: Any) -> dict[str, Any]:
 class Runner:
     """Runs what the JSON lacks for one instance and stores rows as they finish."""
 
-    def __init__(self, args: argparse.Namespace, results: dict[str, Any], save) -> None:
-        self.args, self.results, self.save = args, results, save
+    def __init__(
+        self, args: argparse.Namespace, results: dict[str, Any], fresh: dict[str, Any], save
+    ) -> None:
+        self.args, self.results, self.fresh, self.save = args, results, fresh, save
 
     def source(self) -> str:
         return STANDIN if self.args.checkpoint is None else "policy"
@@ -162,7 +164,8 @@ class Runner:
         _ = instance.paths
         load_s = time.perf_counter() - started
         record = self.results.setdefault(name, {})
-        record["info"] = {
+        new = self.fresh.setdefault(name, {})
+        record["info"] = new["info"] = {
             "nodes": instance.n_nodes,
             "edges": instance.n_edges,
             "demands": instance.n_demands,
@@ -213,6 +216,7 @@ class Runner:
                 plan = result.plan
             row["settings"] = settings
             record.setdefault(bucket, {})[method] = row
+            new.setdefault(bucket, {})[method] = row
             cost = row["cost"]
             text = "-" if cost is None else f"{cost:,.2f}"
             print(
@@ -339,14 +343,15 @@ def plots(results: dict[str, Any], out: Path) -> list[Path]:
     written: list[Path] = []
     width = 0.8 / len(METHOD_ORDER)
 
-    def bars(ax, value, methods=METHOD_ORDER) -> None:
+    def bars(ax, value, methods=METHOD_ORDER, label: str = "%.3f") -> None:
         for j, method in enumerate(methods):
             heights = []
             for name in names:
                 row = method_rows(results[name]).get(method)
                 heights.append(np.nan if row is None else value(results[name], row))
             xs = np.arange(len(names)) + (j - (len(methods) - 1) / 2) * width
-            ax.bar(xs, heights, width, label=method, color=COLORS.get(method))
+            drawn = ax.bar(xs, heights, width, label=method, color=COLORS.get(method))
+            ax.bar_label(drawn, fmt=label, fontsize=6, rotation=90, padding=2)
         ax.set_xticks(np.arange(len(names)), names)
 
     def save(fig, tag: str) -> None:
@@ -368,7 +373,7 @@ def plots(results: dict[str, Any], out: Path) -> list[Path]:
     save(fig, "fig4")
 
     fig, ax = plt.subplots(figsize=(7, 4))
-    bars(ax, lambda record, row: max(row.get("time_s") or np.nan, 1e-4))
+    bars(ax, lambda record, row: max(row.get("time_s") or np.nan, 1e-4), label="%.2g")
     ax.set_yscale("log")
     ax.set_ylabel("computation time (s, log)")
     ax.set_title("Fig. 5: computation time (instance loading excluded)")
@@ -389,14 +394,16 @@ def plots(results: dict[str, Any], out: Path) -> list[Path]:
     for name in failing:
         fig, ax = plt.subplots(figsize=(7, 4))
         rows = method_rows(results[name])
-        for method in METHOD_ORDER:
+        for j, method in enumerate(METHOD_ORDER):
             row = rows.get(method)
             if row is None or not row.get("failures"):
                 continue
+            shift = 0.25 * (j - 1.5)  # side by side: the lines of similar plans overlap
             means = [100 * row["failures"][f"{f:.2f}"]["mean"] for f in FAILURES]
             stds = [100 * row["failures"][f"{f:.2f}"]["std"] for f in FAILURES]
-            ax.errorbar([100 * f for f in FAILURES], means, yerr=stds, marker="o", capsize=3,
-                        label=method, color=COLORS[method])  # fmt: skip
+            xs = [100 * f + shift for f in FAILURES]
+            ax.errorbar(xs, means, yerr=stds, marker="o", capsize=3, label=method,
+                        color=COLORS[method])  # fmt: skip
         ax.set_xlabel("failed links (%)")
         ax.set_ylabel("satisfied demand (%)")
         ax.set_title(f"Fig. 7: satisfied demand under random link failures ({name})")
@@ -432,9 +439,11 @@ def plots(results: dict[str, Any], out: Path) -> list[Path]:
             row = rows.get(method)
             values.append(np.nan if row is None else norm(results[name], row))
         xs = np.arange(len(names)) + (j - 1) * 0.25
-        ax.bar(xs, values, 0.25, label=f"alpha {alpha:g}")
+        drawn = ax.bar(xs, values, 0.25, label=f"alpha {alpha:g}")
+        ax.bar_label(drawn, fmt="%.4f", fontsize=6, rotation=90, padding=2)
     ax.set_xticks(np.arange(len(names)), names)
     ax.axhline(1.0, color="black", lw=0.8)
+    ax.set_ylim(0, 1.25 * np.nanmax([ax.get_ylim()[1], 1.0]))
     ax.set_ylabel("QPLAN cost / best proven bound")
     ax.set_title("Fig. 9: QPLAN per scale factor alpha")
     ax.legend(fontsize=8)
@@ -447,6 +456,17 @@ def _sources(results: dict[str, Any]) -> str:
 
 
 # ---------------------------------------------------------------- main
+
+
+def merge_into(target: dict[str, Any], other: dict[str, Any]) -> None:
+    """Overlay ``other``'s rows on ``target`` (per instance, first-stage bucket and method)."""
+    for name, record in other.items():
+        mine = target.setdefault(name, {})
+        for bucket, rows in record.items():
+            if bucket == "info":
+                mine["info"] = rows
+            else:
+                mine.setdefault(bucket, {}).update(rows)
 
 
 def parse_layer(text: str) -> tuple[int, str]:
@@ -472,6 +492,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="prefix of .json/.md/.png")
     parser.add_argument("--plans", type=Path, default=None, help="folder for the plans' JSON")
+    parser.add_argument("--merge", type=Path, nargs="*", default=[],
+                        help="other runs' JSON to merge in first")  # fmt: skip
     parser.add_argument("--redo", action="store_true", help="recompute the requested rows")
     parser.add_argument("--render", action="store_true", help="only rewrite Markdown and plots")
     args = parser.parse_args(argv)
@@ -479,15 +501,28 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, Any] = json.loads(json_path.read_text()) if json_path.exists() else {}
     command = "python scripts/reproduce_planning.py " + " ".join(argv or [])
 
+    for other in args.merge:
+        merge_into(results, json.loads(other.read_text()))
+    fresh: dict[str, Any] = {}  # the rows this run computed (and the merged ones)
+    for other in args.merge:
+        merge_into(fresh, json.loads(other.read_text()))
+
     def save() -> None:
+        # rows another run wrote to the file meanwhile are kept: only this run's rows overlay
+        on_disk = json.loads(json_path.read_text()) if json_path.exists() else {}
+        merge_into(on_disk, fresh)
         json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(results, indent=1, allow_nan=True))
+        tmp = json_path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(on_disk, indent=1, allow_nan=True))
+        tmp.replace(json_path)
 
     if not args.render:
-        runner = Runner(args, results, save)
+        runner = Runner(args, results, fresh, save)
         for name in args.instances:
             runner.run_instance(name)
+    if not args.render or args.merge:
         save()
+        results = json.loads(json_path.read_text())
     if not results:
         print("nothing to report")
         return
