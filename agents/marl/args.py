@@ -10,7 +10,9 @@ from agents.marl.networks import ACTORS
 from agents.marl.policy import CRITICS
 
 # Fields that define the networks and the game's data layout: a resumed run must match them.
-ARCHITECTURE_FIELDS = ("hidden_sizes", "critic", "per_agent_policies", "actor")
+ARCHITECTURE_FIELDS = ("hidden_sizes", "critic", "per_agent_policies", "actor", "gcn_layers")
+#: What a checkpoint saved before a field existed used (for resume and ``load_policy``).
+ARCHITECTURE_DEFAULTS = {"actor": "mlp", "gcn_layers": 2}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +63,15 @@ class TrainArgs:
     """The actor network (:data:`agents.marl.networks.ACTORS`): ``"mlp"`` over the flat
     observation, or ``"choice-scorer"``, one shared scorer per choice for envs that expose an
     ``observation_layout`` of groups and choices (the qVPN env)."""
+    gcn_layers: int = 2
+    """Graph convolutions of the ``"gnn-transformer"`` actor (the paper compares 1, 2 and 4);
+    ignored by the other actors."""
+    init_from: str | Path | None = None
+    """A checkpoint (or run directory) whose actor and critic weights a *fresh* run starts
+    from (ignored when the run resumes its own checkpoint). Its architecture must match; with
+    size-agnostic networks (``"gnn-transformer"`` or ``"choice-scorer"`` actor, ``"ippo"``
+    critic) it may come from another instance, e.g. train on a small topology, continue on a
+    large one."""
     per_agent_policies: bool = False
     """Every agent its own actor and critic weights (``share_params=False``) instead of one
     shared policy; for a handful of agents (e.g. one per organisation)."""
@@ -86,6 +97,7 @@ class TrainArgs:
             "epochs",
             "minibatch_size",
             "torch_threads",
+            "gcn_layers",
         ):
             value = getattr(self, field)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -7,6 +7,9 @@
   weights serve any number of groups and choices and the policy is equivariant to reordering
   them. The qVPN env is such an env (groups = user pairs, choices = path versions); an MLP over
   its 7,334 flat features has to learn the same ranking separately for each of 150 slots.
+* ``"gnn-transformer"``: :class:`agents.marl.gnn.GNNTransformerActor`, a GCN over the
+  network's edges (read from ``state()``) and a Transformer over each agent's candidate paths,
+  for envs that expose ``graph_layout()`` (the planning env); size agnostic like the scorer.
 
 An env opts in to the scorer by exposing ``observation_layout``: an ordered mapping from block
 name to shape whose sizes add up to the flat observation (the qVPN env:
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import torch
 from torch import nn
@@ -26,7 +30,9 @@ from torchrl.modules import MLP, MultiAgentMLP
 
 from agents.marl.heads import ActionHead
 
-ACTORS = ("mlp", "choice-scorer")
+ACTORS = ("mlp", "choice-scorer", "gnn-transformer")
+#: Actors that read the env's global ``state()`` besides the observation.
+STATE_ACTORS = ("gnn-transformer",)
 
 Layout = Mapping[str, tuple[int, ...]]
 
@@ -156,6 +162,16 @@ def observation_layout(env: object) -> Layout | None:
     return layout
 
 
+def graph_layout(env: object) -> Mapping[str, Any] | None:
+    """The ``graph_layout()`` of a batched env or of the PettingZoo env it stacks (``None``
+    when neither has one)."""
+    for candidate in (env, getattr(env, "env", None)):
+        method = getattr(candidate, "graph_layout", None)
+        if callable(method):
+            return method()
+    return None
+
+
 def build_actor_network(
     actor: str,
     head: ActionHead,
@@ -164,11 +180,16 @@ def build_actor_network(
     hidden_sizes: tuple[int, ...],
     share_params: bool,
     layout: Layout | None = None,
+    graph: Mapping[str, Any] | None = None,
+    gcn_layers: int = 2,
 ) -> nn.Module:
-    """The network from ``("agents", "observation")`` ``(..., n_agents, obs_dim)`` to the
-    head's ``n_outputs`` per agent; ``ValueError`` naming what does not fit."""
+    """The network from ``("agents", "observation")`` ``(..., n_agents, obs_dim)`` (and, for
+    :data:`STATE_ACTORS`, ``"state"``) to the head's ``n_outputs`` per agent; ``ValueError``
+    naming what does not fit. ``graph`` is the env's ``graph_layout()``."""
     if actor not in ACTORS:
         raise ValueError(f"actor must be one of {ACTORS}, got {actor!r}")
+    if actor == "gnn-transformer":
+        return _gnn_transformer(head, obs_dim, hidden_sizes, share_params, graph, gcn_layers)
     if actor == "mlp":
         return MultiAgentMLP(
             n_agent_inputs=obs_dim,
@@ -203,3 +224,37 @@ def build_actor_network(
             f"observation_layout adds up to {scorer.obs_dim} features, the env has {obs_dim}"
         )
     return scorer
+
+
+def _gnn_transformer(
+    head: ActionHead,
+    obs_dim: int,
+    hidden_sizes: tuple[int, ...],
+    share_params: bool,
+    graph: Mapping[str, Any] | None,
+    gcn_layers: int,
+) -> nn.Module:
+    from agents.marl.gnn import GNNTransformerActor
+
+    if graph is None:
+        raise ValueError(
+            "actor='gnn-transformer' needs an env with graph_layout() (e.g. the planning env)"
+        )
+    if not share_params:
+        raise ValueError("actor='gnn-transformer' is one shared policy: per_agent_policies=False")
+    nvec = getattr(head, "nvec", None)
+    k, choices = int(graph["k"]), int(graph["levels"]) + 1
+    if nvec is None or tuple(nvec) != (choices,) * k:
+        raise ValueError(
+            f"actor='gnn-transformer' needs a MultiDiscrete action of {k} slots with {choices} "
+            f"values each, got nvec {nvec}"
+        )
+    width = hidden_sizes[0]
+    heads = 4 if width % 4 == 0 else 1
+    net = GNNTransformerActor.for_layout(graph, hidden=width, gcn_layers=gcn_layers, heads=heads)
+    if net._graph is not None and net._graph["obs_dim"] != obs_dim:
+        raise ValueError(
+            f"graph_layout's observation adds up to {net._graph['obs_dim']} features, the env "
+            f"has {obs_dim}"
+        )
+    return net

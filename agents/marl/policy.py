@@ -16,13 +16,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import torch
 from tensordict.nn import TensorDictModule
 from torch import nn
 from torchrl.modules import MLP, MultiAgentMLP, ProbabilisticActor
 
 from agents.marl.heads import ActionHead
-from agents.marl.networks import Layout, build_actor_network
+from agents.marl.networks import STATE_ACTORS, Layout, build_actor_network
 from agents.marl.torch_env import ACTION_KEY, GROUP, OBSERVATION, STATE_KEY
 
 VALUE_KEY = (GROUP, "state_value")
@@ -38,15 +41,24 @@ def build_actor(
     share_params: bool,
     actor: str = "mlp",
     layout: Layout | None = None,
+    graph: Mapping[str, Any] | None = None,
+    gcn_layers: int = 2,
 ) -> ProbabilisticActor:
     """The stochastic policy: writes ``("agents", "action")`` and its log-probability
     ``("agents", "action_log_prob")`` (summed over action slots). ``actor`` names the network
-    (:data:`agents.marl.networks.ACTORS`); ``layout`` is the env's ``observation_layout``."""
-    net = nn.Sequential(
-        build_actor_network(actor, head, n_agents, obs_dim, hidden_sizes, share_params, layout),
-        head.network_tail(),
+    (:data:`agents.marl.networks.ACTORS`); ``layout`` is the env's ``observation_layout``,
+    ``graph`` its ``graph_layout()`` (the ``"gnn-transformer"`` actor, ``gcn_layers`` deep,
+    which also reads ``"state"``)."""
+    network = build_actor_network(
+        actor, head, n_agents, obs_dim, hidden_sizes, share_params, layout, graph, gcn_layers
     )
-    module = TensorDictModule(net, in_keys=[OBSERVATION], out_keys=head.param_keys)
+    in_keys: list[Any] = [OBSERVATION]
+    if actor in STATE_ACTORS:
+        in_keys.append(STATE_KEY)
+        net = _Then(network, head.network_tail())
+    else:
+        net = nn.Sequential(network, head.network_tail())
+    module = TensorDictModule(net, in_keys=in_keys, out_keys=head.param_keys)
     return ProbabilisticActor(
         module,
         in_keys=head.distribution_keys(),
@@ -56,6 +68,17 @@ def build_actor(
         return_log_prob=True,
         log_prob_key=LOG_PROB_KEY,
     )
+
+
+class _Then(nn.Module):
+    """``tail(first(*inputs))``: a two-stage network whose first stage takes several inputs."""
+
+    def __init__(self, first: nn.Module, tail: nn.Module) -> None:
+        super().__init__()
+        self.first, self.tail = first, tail
+
+    def forward(self, *inputs: torch.Tensor) -> Any:
+        return self.tail(self.first(*inputs))
 
 
 class _StateValues(nn.Module):

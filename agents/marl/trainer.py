@@ -40,10 +40,10 @@ from torchrl.modules import ProbabilisticActor
 from torchrl.objectives import ClipPPOLoss, ValueEstimators
 
 from agents.checkpoints import CheckpointFormat, remove_stale_temporaries
-from agents.marl.args import ARCHITECTURE_FIELDS, TrainArgs
+from agents.marl.args import ARCHITECTURE_DEFAULTS, ARCHITECTURE_FIELDS, TrainArgs
 from agents.marl.batched import EnvFactory, as_batched
 from agents.marl.heads import make_head
-from agents.marl.networks import observation_layout
+from agents.marl.networks import STATE_ACTORS, graph_layout, observation_layout
 from agents.marl.policy import LOG_PROB_KEY, VALUE_KEY, build_actor, build_critic
 from agents.marl.torch_env import ACTION_KEY, ACTIVE_KEY, GROUP, REWARD_KEY, BatchedTorchEnv
 
@@ -101,12 +101,22 @@ def build_learner(env_fn: EnvFactory, args: TrainArgs) -> Learner:
     """Env, networks, loss and optimizer for ``args`` (weights initialised from torch's
     current random state)."""
     copies = [as_batched(env_fn()) for _ in range(args.n_envs)]
-    env = BatchedTorchEnv(copies, use_state=args.critic == "state")
+    reads_state = args.actor in STATE_ACTORS
+    env = BatchedTorchEnv(copies, use_state=args.critic == "state" or reads_state)
     head = make_head(env.env.action_space, masked=env.has_action_mask)
     share = not args.per_agent_policies
     layout = observation_layout(copies[0])
+    graph = graph_layout(copies[0]) if reads_state else None
     actor = build_actor(
-        head, env.n_agents, env.obs_dim, args.hidden_sizes, share, args.actor, layout
+        head,
+        env.n_agents,
+        env.obs_dim,
+        args.hidden_sizes,
+        share,
+        args.actor,
+        layout,
+        graph,
+        args.gcn_layers,
     )
     state_dim = None
     if args.critic == "state":
@@ -238,8 +248,33 @@ def load_checkpoint(checkpoint: Path, learner: Learner) -> dict[str, Any]:
     return read_progress(checkpoint)
 
 
+def init_weights(source: str | Path, learner: Learner, args: TrainArgs) -> Path:
+    """Load the actor and critic weights (not the optimizer or random state) of checkpoint
+    ``source`` (or a run directory's latest) into ``learner``; ``ValueError`` when its
+    architecture differs from ``args``'. The checkpoint it used."""
+    path = CHECKPOINT_FORMAT.resolve(source)
+    saved = {**ARCHITECTURE_DEFAULTS, **read_progress(path).get("args", {})}
+    for field in ARCHITECTURE_FIELDS:
+        value = getattr(args, field)
+        value = list(value) if isinstance(value, tuple) else value
+        if saved.get(field) != value:
+            raise ValueError(
+                f"TrainArgs.init_from: {path} has {field}={saved.get(field)!r}, this run "
+                f"{value!r} (allowed: the same architecture)"
+            )
+    state = torch.load(path / STATE_FILE, weights_only=False)
+    try:
+        learner.loss.load_state_dict(state["loss"])
+    except RuntimeError as error:
+        raise ValueError(
+            f"TrainArgs.init_from: {path}'s weights do not fit this env (allowed: size-agnostic "
+            f"networks, or the same env): {error}"
+        ) from error
+    return path
+
+
 def _check_resumable(checkpoint: Path, progress: dict[str, Any], args: TrainArgs) -> None:
-    saved = {"actor": "mlp", **progress.get("args", {})}  # runs saved before ``actor`` existed
+    saved = {**ARCHITECTURE_DEFAULTS, **progress.get("args", {})}  # runs saved before a field
     for field in (*ARCHITECTURE_FIELDS, "seed", "steps_per_batch", "n_envs"):
         value = getattr(args, field)
         value = list(value) if isinstance(value, tuple) else value
@@ -297,6 +332,8 @@ def train(
         load_checkpoint(checkpoint, learner)
         history = [UpdateStats(**row) for row in progress["history"]]
         previous_wall = float(progress["wall_time_s"])
+    elif args.init_from is not None:
+        init_weights(args.init_from, learner, args)
     resumed_from = len(history) * args.steps_per_batch
     n_updates = -(-args.total_steps // args.steps_per_batch)
     writer = None
@@ -409,7 +446,8 @@ def load_policy(
             hidden_sizes=tuple(saved["hidden_sizes"]),
             critic=saved["critic"],
             per_agent_policies=saved["per_agent_policies"],
-            actor=saved.get("actor", "mlp"),  # checkpoints before the field: the MLP
+            actor=saved.get("actor", ARCHITECTURE_DEFAULTS["actor"]),
+            gcn_layers=saved.get("gcn_layers", ARCHITECTURE_DEFAULTS["gcn_layers"]),
         )
     learner = build_learner(env_fn, args)
     state = torch.load(path / STATE_FILE, weights_only=False)

@@ -199,6 +199,51 @@ class PlanningBatchedEnv:
             "line_graph": self.layout.line_graph.copy(),
         }
 
+    def graph_layout(self) -> dict[str, Any]:
+        """The static structure a graph policy needs to read observations and ``state()``.
+
+        * ``"observation"``: the blocks of one agent's observation in order, name -> shape
+          (``{"global": (4,), "demand": (4,), "slots": (k, 8)}``; ``core.GLOBAL_FEATURES``,
+          ``DEMAND_FEATURES``, ``SLOT_FEATURES``).
+        * ``"state"``: the blocks of ``state()`` (``{"global": (4,), "edges": (n_edges, 7)}``,
+          plus ``"adjacency": (n_edges, n_edges)`` with ``state_adjacency``).
+        * ``"line_graph"``: ``(2, m)`` int64 pairs of edges sharing a node, both directions.
+        * ``"slot_edges"``: ``(2, nnz)`` int64: row 0 a flat slot ``d * k + j``, row 1 an edge
+          of that slot's candidate path (every real slot, usable or not; empty slots have none).
+        * ``"n_edges"``, ``"n_agents"``, ``"k"``, ``"levels"``: ints.
+
+        Nothing here changes within an episode; the arrays are fresh copies.
+        """
+        layout = self.layout
+        paths = layout.instance.paths
+        rows, cols = np.nonzero(layout.slot_path >= 0)
+        path = layout.slot_path[rows, cols]
+        hops = np.diff(paths.edge_indptr)[path]
+        flat_slot = np.repeat(rows * layout.k + cols, hops)
+        edges = np.concatenate(
+            [paths.edge_index[paths.edge_indptr[p] : paths.edge_indptr[p + 1]] for p in path]
+        ) if path.size else np.zeros(0, dtype=np.int64)
+        state: dict[str, tuple[int, ...]] = {
+            "global": (len(core.GLOBAL_FEATURES),),
+            "edges": (layout.n_edges, len(core.EDGE_FEATURES)),
+        }
+        if self.state_adjacency:
+            state["adjacency"] = (layout.n_edges, layout.n_edges)
+        return {
+            "observation": {
+                "global": (len(core.GLOBAL_FEATURES),),
+                "demand": (len(core.DEMAND_FEATURES),),
+                "slots": (layout.k, len(core.SLOT_FEATURES)),
+            },
+            "state": state,
+            "line_graph": layout.line_graph.copy(),
+            "slot_edges": np.stack([flat_slot, edges]).astype(np.int64),
+            "n_edges": layout.n_edges,
+            "n_agents": layout.n_agents,
+            "k": layout.k,
+            "levels": layout.levels,
+        }
+
     def adjacency(self) -> NDArray[np.float32]:
         """Dense ``(n_edges, n_edges)`` 0/1 line-graph adjacency (built once)."""
         if self._adjacency is None:

@@ -57,7 +57,9 @@ class PlanningParallelEnv(ParallelEnv):
     (length, ``cost_e``, fibre cost, candidate paths crossing it, last load / ``C_e``, fibres,
     fill), and with ``state_adjacency=True`` the dense line-graph adjacency (edges sharing a
     node). ``env.state_graph()`` gives the same as ``edge_features`` ``(n_edges, 7)`` and
-    ``line_graph`` ``(2, m)`` arrays.
+    ``line_graph`` ``(2, m)`` arrays; ``env.graph_layout()`` the static structure a graph
+    policy needs (the observation's and state's blocks, each slot's path edges, the line
+    graph).
 
     ## Rewards
     Cooperative: every agent gets ``-(cost / cost_scale + unmet_penalty * unmet +
@@ -204,6 +206,10 @@ class PlanningParallelEnv(ParallelEnv):
 
     def state_graph(self) -> dict[str, NDArray[Any]]:
         return self.batched.state_graph()
+
+    def graph_layout(self) -> dict[str, Any]:
+        """Static structure for a graph policy (``PlanningBatchedEnv.graph_layout``)."""
+        return self.batched.graph_layout()
 
     def render(self) -> None:
         return None
