@@ -68,7 +68,11 @@ def first_stage_levels(
     if checkpoint is None:
         levels, resolution = spread_levels(instance, 4), 4
     else:
+        import torch
+
         from agents.planning.first_stage import first_stage_levels as policy_levels
+
+        torch.set_num_threads(1)
 
         levels, resolution = policy_levels(instance, checkpoint, rounds=rounds)
     return np.asarray(levels), int(resolution), time.perf_counter() - started
