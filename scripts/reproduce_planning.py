@@ -147,7 +147,8 @@ class Runner:
                 rows.append((src, f"qplan-a{alpha:g}", settings))
         for layers, path in a.layer_checkpoint:
             rows.append(("layers", f"first-stage-L{layers}", {"checkpoint": path}))
-        return rows
+        keep = set(a.methods)
+        return [r for r in rows if r[1].split("-a")[0].split("-L")[0] in keep]
 
     def missing(self, name: str) -> list[tuple[str, str, dict[str, Any]]]:
         record = self.results.get(name, {})
@@ -492,6 +493,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=None, help="policy refinement rounds")
     parser.add_argument("--layer-checkpoint", type=parse_layer, nargs="*", default=[],
                         help="L=PATH policies with L GNN layers (Fig. 8)")  # fmt: skip
+    parser.add_argument("--methods", nargs="+", default=list(METHOD_ORDER), choices=METHOD_ORDER,
+                        help="run only these (qplan includes its alpha sweep)")  # fmt: skip
     parser.add_argument("--failure-draws", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="prefix of .json/.md/.png")
