@@ -17,7 +17,7 @@ import numpy as np
 
 from qnet_envs.planning import Instance, Plan
 
-__all__ = ["cheapest_paths", "greedy_plan"]
+__all__ = ["cheapest_paths", "greedy_levels", "greedy_plan", "spread_levels"]
 
 
 def cheapest_paths(instance: Instance) -> np.ndarray:
@@ -46,3 +46,32 @@ def greedy_plan(instance: Instance) -> tuple[Plan, float]:
     x[chosen[served]] = paths.g[chosen[served]] * instance.demand[served]
     plan = Plan.from_flows(instance, x)
     return plan, time.perf_counter() - started
+
+
+def greedy_levels(instance: Instance, resolution: int = 4) -> np.ndarray:
+    """``(n_demands, k)`` Greedy as a First-stage split: level ``resolution`` on the cheapest
+    usable slot, 0 elsewhere (``qnet_envs.planning.qplan.first_stage_plan`` of it is
+    :func:`greedy_plan`'s plan)."""
+    levels = np.zeros((instance.n_demands, instance.k_paths), dtype=np.int64)
+    chosen = cheapest_paths(instance)
+    served = chosen >= 0
+    paths = instance.paths
+    levels[paths.demand[chosen[served]], paths.slot[chosen[served]]] = resolution
+    return levels
+
+
+def spread_levels(instance: Instance, resolution: int = 4) -> np.ndarray:
+    """``(n_demands, k)`` a fixed-rule stand-in for the learned First stage: Greedy's split
+    plus one level on every other usable slot.
+
+    It over-provisions on purpose (each alternative path carries ``1 / resolution`` of the
+    demand besides the full rate on the cheapest), so that QPLAN's caps ``alpha * x_p`` leave
+    the second stage room on every usable path; it is not a learned policy and not a plan
+    meant to be used as it is.
+    """
+    levels = greedy_levels(instance, resolution)
+    paths = instance.paths
+    slot_path = -np.ones((instance.n_demands, instance.k_paths), dtype=np.int64)
+    slot_path[paths.demand, paths.slot] = np.arange(paths.n_paths)
+    usable = (slot_path >= 0) & paths.usable[np.where(slot_path >= 0, slot_path, 0)]
+    return np.where(usable & (levels == 0), 1, levels)
