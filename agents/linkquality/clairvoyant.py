@@ -47,9 +47,15 @@ class ClairvoyantRouter:
         return self._structure[key]
 
     def __call__(self, sim: core.Simulation) -> list[int]:
-        network, request = sim.network, sim.request
-        budget = network.scenario.requests.max_attempts
         p, f = sim.truth()
+        return self.best_path(sim.network, sim.request, p, f)
+
+    def best_path(
+        self, network: core.Network, request: core.Request, p: np.ndarray, f: np.ndarray
+    ) -> list[int]:
+        """Link indices of the most probable path meeting the threshold under per-link ``p``
+        and ``F`` (shape (E,) each); the most probable path if none meets it."""
+        budget = network.scenario.requests.max_attempts
         success = core.success_within_budget(p, budget)
         tails, heads = self._arcs(network)
         e, n = network.num_edges, network.num_nodes

@@ -32,13 +32,16 @@ def feasible_first(obs: np.ndarray, k: int) -> int:
 
 
 class CandidateRouter:
-    """Candidates from ``estimator`` (k-shortest on predicted quality), slot from ``chooser``."""
+    """Candidates from ``estimator`` (k-shortest on predicted quality), slot from ``chooser``;
+    ``k`` candidates (default: the scenario's ``k_paths``)."""
 
-    def __init__(self, estimator: core.Estimator, chooser: Chooser, name: str) -> None:
-        self.estimator, self.chooser, self.name = estimator, chooser, name
+    def __init__(
+        self, estimator: core.Estimator, chooser: Chooser, name: str, k: int | None = None
+    ) -> None:
+        self.estimator, self.chooser, self.name, self.k = estimator, chooser, name, k
 
     def __call__(self, sim: core.Simulation) -> list[int] | None:
-        k = sim.network.scenario.k_paths
+        k = self.k or sim.network.scenario.k_paths
         estimate = np.asarray(self.estimator(sim.features()), dtype=np.float64)
         obs, candidates = core.observation(sim.network, sim.request, sim.index, estimate, k)
         slot = int(self.chooser(obs, k))
