@@ -65,25 +65,27 @@ def test_bad_input_is_rejected():
         YenPaths(graph).many([(0, 9)], 2)
 
 
-def _compare_instance(name: str, limit: int | None) -> None:
+def _compare_instance(name: str, limit: int | None) -> int:
+    """Compare the fast paths with the reference on ``name``'s demands; returns how many."""
     instance = Instance.load(name)
     pairs = [tuple(p) for p in instance.demand_pairs.tolist()][:limit]
     got = YenPaths(instance.graph).many(pairs, instance.k_paths)
     for (s, t), paths in zip(pairs, got, strict=True):
         assert paths == k_shortest_paths(instance.graph, s, t, instance.k_paths)
-    paths = instance.paths
-    assert paths.nodes == tuple(tuple(p) for ps in got for p in ps) or limit is not None
+    if limit is None:  # the instance's own candidate paths are the fast ones, in order
+        assert instance.paths.nodes == tuple(tuple(p) for ps in got for p in ps)
+    return len(pairs)
 
 
 def test_abilene_matches_the_reference():
-    _compare_instance("abilene", None)
+    assert _compare_instance("abilene", None) == 55
 
 
 def test_cogentco_matches_the_reference_on_200_demands():
-    _compare_instance("cogentco", 200)
+    assert _compare_instance("cogentco", 200) == 200
 
 
 @pytest.mark.slow
 def test_cogentco_and_kdl_match_the_reference():
-    _compare_instance("cogentco", None)
-    _compare_instance("kdl", None)
+    assert _compare_instance("cogentco", None) > 0
+    assert _compare_instance("kdl", None) > 0
