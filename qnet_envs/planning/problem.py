@@ -93,6 +93,17 @@ def _integer(name: str, value: Any, low: int, high: int | None = None) -> int:
     return int(value)
 
 
+#: Cached properties of :class:`Instance` that do not depend on the planned traffic matrix.
+MATRIX_FREE_PROPERTIES = (
+    "graph",
+    "demand_pairs",
+    "fidelity_targets",
+    "traffic_matrices",
+    "edges",
+    "paths",
+)
+
+
 @dataclass(frozen=True)
 class Instance:
     """One planning problem (QPLAN eq. 1-4) with its traffic matrices.
@@ -295,8 +306,18 @@ class Instance:
         return self.n_train if self.matrix is None else int(self.matrix)
 
     def with_matrix(self, index: int) -> Instance:
-        """The same network and demands, planning traffic matrix ``index`` instead."""
-        return replace(self, matrix=index)
+        """The same network and demands, planning traffic matrix ``index`` instead.
+
+        The network data already computed on ``self`` (graph, demand pairs, fidelity targets,
+        traffic matrices, edge table, candidate paths: none depends on which matrix is planned)
+        is shared with the new instance, not computed again; Yen's algorithm alone takes
+        seconds to minutes on Cogentco and Kdl.
+        """
+        other = replace(self, matrix=index)
+        for name in MATRIX_FREE_PROPERTIES:
+            if name in self.__dict__:
+                other.__dict__[name] = self.__dict__[name]
+        return other
 
     @cached_property
     def graph(self) -> Any:

@@ -149,6 +149,24 @@ def test_traffic_is_seeded_normal_and_split_80_20():
     np.testing.assert_array_equal(first.with_matrix(7).demand, rates[7])
 
 
+def test_with_matrix_shares_the_network_data_and_changes_only_the_demand():
+    base = Instance.load("abilene")
+    paths, edges, demand = base.paths, base.edges, base.demand  # computed once, here
+    other = base.with_matrix(7)
+    assert other.matrix_index == 7 and base.matrix_index != 7
+    assert other.paths is paths and other.edges is edges
+    assert other.traffic_matrices is base.traffic_matrices
+    assert not np.array_equal(other.demand, demand)
+    # a fresh instance computes the same data: sharing changes nothing but the time
+    fresh = Instance.load("abilene").with_matrix(7)
+    assert fresh.paths.nodes == paths.nodes
+    np.testing.assert_array_equal(fresh.paths.g, paths.g)
+    np.testing.assert_array_equal(fresh.demand, other.demand)
+    # nothing computed yet on the source: nothing shared, computed on first use
+    lazy = Instance.load("abilene").with_matrix(3)
+    assert "paths" not in lazy.__dict__ and lazy.paths.n_paths == paths.n_paths
+
+
 def test_sampled_pairs_are_distinct_seeded_and_in_range():
     instance = Instance.load("cogentco")
     pairs = instance.demand_pairs
