@@ -104,3 +104,22 @@ def test_check_choice_and_flag() -> None:
     with pytest.raises(FieldError) as info:
         check_flag("on", "yes")
     assert str(info.value) == "on: got 'yes' (allowed: true or false)"
+
+
+def test_every_family_input_error_is_a_field_error() -> None:
+    """One ``except FieldError`` catches a malformed routing scenario and planning instance."""
+    import dataclasses
+
+    from qnet_envs.planning import Instance
+    from qnet_envs.routing import Scenario
+
+    tiny = Scenario.load("tiny")
+    with pytest.raises(FieldError) as routing:
+        dataclasses.replace(tiny, max_actions=0)
+    assert routing.value.field == "max_actions" and routing.value.allowed
+    with pytest.raises(FieldError) as planning:
+        Instance.from_dict({"network": {"waxman": {"beta": 2.0}}})
+    assert planning.value.field == "network.waxman.beta"
+    assert str(planning.value) == (
+        "network.waxman.beta: 2 is out of range (allowed: a number in (0, 1])"
+    )

@@ -43,6 +43,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from qnet_envs import resources
+from qnet_envs.validation import FieldError, check_integer, check_number, show
 
 if TYPE_CHECKING:
     from qnet_envs.planning.network import EdgeTable
@@ -52,45 +53,20 @@ PROTOCOLS: tuple[str, ...] = ("dejmps", "bbpssw")
 WAXMAN_KEYS: tuple[str, ...] = ("n_nodes", "alpha", "beta", "seed", "width_km", "height_km")
 
 
-def _show(value: Any) -> str:
-    if isinstance(value, np.generic):
-        value = value.item()
-    return repr(value)
+def _fail(name: str, value: Any, allowed: str, problem: str | None = None) -> FieldError:
+    """``name: got <value> (allowed: ...)``, or ``name: <problem> (allowed: ...)``."""
+    return FieldError(name, problem if problem is not None else f"got {show(value)}", allowed)
 
 
-def _fail(name: str, value: Any, allowed: str, problem: str | None = None) -> ValueError:
-    what = problem if problem is not None else f"got {_show(value)}"
-    return ValueError(f"{name}: {what} (allowed: {allowed})")
-
-
-def _real(
-    name: str,
-    value: Any,
-    low: float,
-    high: float,
-    *,
-    low_open: bool = False,
-    high_open: bool = False,
-) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value)
-    if ok:
-        ok = (value > low if low_open else value >= low) and (
-            value < high if high_open else value <= high
-        )
-    if not ok:
-        lo, hi = ("(" if low_open else "["), (")" if high_open else "]")
-        raise _fail(name, value, f"a number in {lo}{low}, {high}{hi}")
-    return float(value)
-
-
-def _integer(name: str, value: Any, low: int, high: int | None = None) -> int:
-    ok = isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= low
-    if ok and high is not None:
-        ok = value <= high
-    if not ok:
-        allowed = f"an integer >= {low}" if high is None else f"an integer in [{low}, {high}]"
-        raise _fail(name, value, allowed)
-    return int(value)
+#: Cached properties of :class:`Instance` that do not depend on the planned traffic matrix.
+MATRIX_FREE_PROPERTIES = (
+    "graph",
+    "demand_pairs",
+    "fidelity_targets",
+    "traffic_matrices",
+    "edges",
+    "paths",
+)
 
 
 @dataclass(frozen=True)
@@ -172,9 +148,11 @@ class Instance:
             for i, link in enumerate(self.links):
                 if len(link) != 3:
                     raise _fail(f"network.links[{i}]", list(link), "[u, v, length_km]")
-                u = _integer(f"network.links[{i}].u", link[0], 0)
-                v = _integer(f"network.links[{i}].v", link[1], 0)
-                _real(f"network.links[{i}].length_km", link[2], 0.0, math.inf, high_open=True)
+                u = check_integer(f"network.links[{i}].u", link[0], 0)
+                v = check_integer(f"network.links[{i}].v", link[1], 0)
+                check_number(
+                    f"network.links[{i}].length_km", link[2], 0.0, math.inf, high_open=True
+                )
                 if u == v or frozenset((u, v)) in seen:
                     raise _fail(
                         f"network.links[{i}]", list(link), "two distinct nodes, each pair once"
@@ -190,28 +168,47 @@ class Instance:
                 raise _fail("network.waxman", sorted(bad), f"keys {list(WAXMAN_KEYS)}")
             for key in ("n_nodes", "seed"):
                 if key in waxman:
-                    _integer(f"network.waxman.{key}", waxman[key], 2 if key == "n_nodes" else 0)
+                    check_integer(
+                        f"network.waxman.{key}", waxman[key], 2 if key == "n_nodes" else 0
+                    )
             for key in ("alpha", "width_km", "height_km"):
                 if key in waxman:
-                    _real(f"network.waxman.{key}", waxman[key], 0.0, math.inf, low_open=True)
+                    check_number(
+                        f"network.waxman.{key}",
+                        waxman[key],
+                        0.0,
+                        math.inf,
+                        low_open=True,
+                        high_open=True,
+                    )
             if "beta" in waxman:
-                _real("network.waxman.beta", waxman["beta"], 0.0, 1.0, low_open=True)
+                check_number("network.waxman.beta", waxman["beta"], 0.0, 1.0, low_open=True)
 
     def _validate_physics(self) -> None:
-        _real("link.attenuation_db_per_km", self.attenuation_db_per_km, 0.0, 10.0)
-        _real("link.alpha", self.alpha, 0.0, 0.5, low_open=True, high_open=True)
-        _real("link.max_segment_km", self.max_segment_km, 0.0, math.inf, low_open=True)
-        _real("link.min_length_km", self.min_length_km, 0.0, math.inf, low_open=True)
-        _real("swap.success", self.swap_success, 0.0, 1.0, low_open=True)
-        _real("swap.gate_fidelity", self.gate_fidelity, 0.0, 1.0)
-        _real("swap.measurement_fidelity", self.measurement_fidelity, 0.5, 1.0, low_open=True)
+        check_number("link.attenuation_db_per_km", self.attenuation_db_per_km, 0.0, 10.0)
+        check_number("link.alpha", self.alpha, 0.0, 0.5, low_open=True, high_open=True)
+        check_number(
+            "link.max_segment_km", self.max_segment_km, 0.0, math.inf, low_open=True, high_open=True
+        )
+        check_number(
+            "link.min_length_km", self.min_length_km, 0.0, math.inf, low_open=True, high_open=True
+        )
+        check_number("swap.success", self.swap_success, 0.0, 1.0, low_open=True)
+        check_number("swap.gate_fidelity", self.gate_fidelity, 0.0, 1.0)
+        check_number(
+            "swap.measurement_fidelity", self.measurement_fidelity, 0.5, 1.0, low_open=True
+        )
         if self.protocol not in PROTOCOLS:
             raise _fail("distillation.protocol", self.protocol, str(list(PROTOCOLS)))
-        _integer("distillation.max_rounds", self.max_rounds, 0, 64)
-        _real("cost.capacity_cost", self.capacity_cost, 0.0, math.inf, high_open=True)
-        _real("cost.fiber_cost_per_km", self.fiber_cost_per_km, 0.0, math.inf, high_open=True)
-        _real("cost.fiber_capacity", self.fiber_capacity, 0.0, math.inf, low_open=True)
-        _integer("paths.k", self.k_paths, 1, 16)
+        check_integer("distillation.max_rounds", self.max_rounds, 0, 64)
+        check_number("cost.capacity_cost", self.capacity_cost, 0.0, math.inf, high_open=True)
+        check_number(
+            "cost.fiber_cost_per_km", self.fiber_cost_per_km, 0.0, math.inf, high_open=True
+        )
+        check_number(
+            "cost.fiber_capacity", self.fiber_capacity, 0.0, math.inf, low_open=True, high_open=True
+        )
+        check_integer("paths.k", self.k_paths, 1, 16)
 
     def _validate_traffic(self) -> None:
         p = self.pairs
@@ -219,15 +216,15 @@ class Instance:
             if p != "all":
                 raise _fail("traffic.pairs", p, '"all", a count >= 1 or a list of [s, d]')
         elif isinstance(p, int | np.integer) and not isinstance(p, bool):
-            _integer("traffic.pairs", p, 1)
+            check_integer("traffic.pairs", p, 1)
         elif isinstance(p, tuple):
             if not p:
                 raise _fail("traffic.pairs", [], "at least one [s, d]")
             for i, pair in enumerate(p):
                 if len(pair) != 2:
                     raise _fail(f"traffic.pairs[{i}]", list(pair), "[s, d]")
-                s = _integer(f"traffic.pairs[{i}].s", pair[0], 0)
-                d = _integer(f"traffic.pairs[{i}].d", pair[1], 0)
+                s = check_integer(f"traffic.pairs[{i}].s", pair[0], 0)
+                d = check_integer(f"traffic.pairs[{i}].d", pair[1], 0)
                 if s == d:
                     raise _fail(f"traffic.pairs[{i}]", list(pair), "two distinct nodes")
         else:
@@ -236,15 +233,15 @@ class Instance:
             if not self.fidelity:
                 raise _fail("traffic.fidelity", [], "a number or one number per demand")
             for i, f in enumerate(self.fidelity):
-                _real(f"traffic.fidelity[{i}]", f, 0.25, 1.0, high_open=True)
+                check_number(f"traffic.fidelity[{i}]", f, 0.25, 1.0, high_open=True)
         else:
-            _real("traffic.fidelity", self.fidelity, 0.25, 1.0, high_open=True)
-        _real("traffic.mean", self.mean, 0.0, math.inf, high_open=True)
-        _real("traffic.std", self.std, 0.0, math.inf, high_open=True)
-        _integer("traffic.seed", self.seed, 0)
+            check_number("traffic.fidelity", self.fidelity, 0.25, 1.0, high_open=True)
+        check_number("traffic.mean", self.mean, 0.0, math.inf, high_open=True)
+        check_number("traffic.std", self.std, 0.0, math.inf, high_open=True)
+        check_integer("traffic.seed", self.seed, 0)
         if self.rates is None:
-            _integer("traffic.matrices", self.matrices, 2)
-        _real("traffic.train_fraction", self.train_fraction, 0.0, 1.0, high_open=True)
+            check_integer("traffic.matrices", self.matrices, 2)
+        check_number("traffic.train_fraction", self.train_fraction, 0.0, 1.0, high_open=True)
         n_matrices = self.n_matrices
         if self.rates is not None:
             if not self.rates:
@@ -254,7 +251,7 @@ class Instance:
                 if len(row) != width:
                     raise _fail(f"traffic.rates[{m}]", len(row), f"{width} entries, like rates[0]")
                 for d, rate in enumerate(row):
-                    _real(f"traffic.rates[{m}][{d}]", rate, 0.0, math.inf, high_open=True)
+                    check_number(f"traffic.rates[{m}][{d}]", rate, 0.0, math.inf, high_open=True)
         if self.n_train >= n_matrices and n_matrices > 1:
             raise _fail(
                 "traffic.train_fraction",
@@ -262,7 +259,7 @@ class Instance:
                 f"a fraction that leaves at least one of {n_matrices} matrices for testing",
             )
         if self.matrix is not None:
-            _integer("traffic.matrix", self.matrix, 0, n_matrices - 1)
+            check_integer("traffic.matrix", self.matrix, 0, n_matrices - 1)
 
     @property
     def waxman_kwargs(self) -> dict[str, Any]:
@@ -295,8 +292,18 @@ class Instance:
         return self.n_train if self.matrix is None else int(self.matrix)
 
     def with_matrix(self, index: int) -> Instance:
-        """The same network and demands, planning traffic matrix ``index`` instead."""
-        return replace(self, matrix=index)
+        """The same network and demands, planning traffic matrix ``index`` instead.
+
+        The network data already computed on ``self`` (graph, demand pairs, fidelity targets,
+        traffic matrices, edge table, candidate paths: none depends on which matrix is planned)
+        is shared with the new instance, not computed again; Yen's algorithm alone takes
+        seconds to minutes on Cogentco and Kdl.
+        """
+        other = replace(self, matrix=index)
+        for name in MATRIX_FREE_PROPERTIES:
+            if name in self.__dict__:
+                other.__dict__[name] = self.__dict__[name]
+        return other
 
     @cached_property
     def graph(self) -> Any:

@@ -50,6 +50,7 @@ from qnet_envs.physics import (
     validate_density_matrix,
     werner,
 )
+from qnet_envs.validation import FieldError, show
 
 _T = TypeVar("_T")
 MAX_DEGREE = 4
@@ -72,11 +73,12 @@ _TOP_LEVEL_KEYS = frozenset(
 )
 
 
-class ScenarioError(ValueError):
+class ScenarioError(FieldError):
     """A malformed scenario; the message names the field and the allowed values.
 
     The message reads ``field: problem (allowed: ...)`` (a file's path first when it came from a
-    file). ``field``, ``problem`` and ``allowed`` hold its parts (``None`` when not given).
+    file). ``field``, ``problem`` and ``allowed`` hold its parts (``None`` when not given). A
+    :class:`~qnet_envs.validation.FieldError`, like every family's input errors.
     """
 
     def __init__(
@@ -87,21 +89,14 @@ class ScenarioError(ValueError):
         problem: str | None = None,
         allowed: str | None = None,
     ) -> None:
-        super().__init__(message)
-        self.field, self.problem, self.allowed = field, problem, allowed
+        ValueError.__init__(self, message)
+        self.field, self.problem, self.allowed = field, problem, allowed  # type: ignore[assignment]
 
 
 def field_error(field: str, problem: str, allowed: str | None = None) -> ScenarioError:
     """The :class:`ScenarioError` ``"<field>: <problem> (allowed: <allowed>)"``."""
     message = f"{field}: {problem}" + (f" (allowed: {allowed})" if allowed else "")
     return ScenarioError(message, field=field, problem=problem, allowed=allowed)
-
-
-def show(value: Any) -> str:
-    """``repr`` of ``value`` with numpy scalars and arrays written as plain Python values."""
-    if isinstance(value, np.ndarray | np.generic):
-        value = value.tolist()
-    return repr(value)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -82,23 +82,47 @@ def test_every_documented_key_is_accepted_and_overrides_its_default():
 @pytest.mark.parametrize(
     "patch, message",
     [
-        ({"link": {"alpha": 0.7}}, "link.alpha: got 0.7 (allowed: a number in (0.0, 0.5))"),
-        ({"link": {"max_segment_km": 0}}, "link.max_segment_km: got 0"),
-        ({"cost": {"fiber_capacity": -1.0}}, "cost.fiber_capacity: got -1.0"),
+        (
+            {"link": {"alpha": 0.7}},
+            "link.alpha: 0.7 is out of range (allowed: a number in (0, 0.5))",
+        ),
+        (
+            {"link": {"max_segment_km": 0}},
+            "link.max_segment_km: 0 is out of range (allowed: a number > 0)",
+        ),
+        (
+            {"cost": {"fiber_capacity": -1.0}},
+            "cost.fiber_capacity: -1 is out of range (allowed: a number > 0)",
+        ),
         ({"distillation": {"protocol": "x"}}, "distillation.protocol: got 'x' (allowed: ['dejmps'"),
-        ({"paths": {"k": 0}}, "paths.k: got 0 (allowed: an integer in [1, 16])"),
-        ({"swap": {"success": 0.0}}, "swap.success: got 0.0"),
+        ({"paths": {"k": 0}}, "paths.k: 0 is out of range (allowed: an integer in [1, 16])"),
+        (
+            {"swap": {"success": 0.0}},
+            "swap.success: 0 is out of range (allowed: a number in (0, 1])",
+        ),
         ({"cost": {"colour": 1}}, "cost: got ['colour'] (allowed: keys"),
         ({"network": {"links": [[0, 0, 1.0]]}}, "network.links[0]: got [0, 0, 1.0]"),
-        ({"network": {"links": [[0, 1, -1.0]]}}, "network.links[0].length_km: got -1.0"),
+        (
+            {"network": {"links": [[0, 1, -1.0]]}},
+            "network.links[0].length_km: -1 is out of range (allowed: a number >= 0)",
+        ),
         ({"network": {"topology": "Abilene", "links": TINY_LINKS}}, "network: got ['topology'"),
         ({"traffic": {"pairs": [[0, 0]]}}, "traffic.pairs[0]: got [0, 0]"),
         ({"traffic": {"pairs": "some"}}, "traffic.pairs: got 'some'"),
-        ({"traffic": {"fidelity": 1.0}}, "traffic.fidelity: got 1.0"),
-        ({"traffic": {"rates": [[1.0, -2.0, 1.0]]}}, "traffic.rates[0][1]: got -2.0"),
+        (
+            {"traffic": {"fidelity": 1.0}},
+            "traffic.fidelity: 1 is out of range (allowed: a number in [0.25, 1))",
+        ),
+        ({"traffic": {"rates": [[1.0, -2.0, 1.0]]}}, "traffic.rates[0][1]: -2 is out of range"),
         ({"traffic": {"rates": [[1.0, 2.0, 1.0], [1.0]]}}, "traffic.rates[1]: got 1"),
-        ({"traffic": {"matrix": 5}}, "traffic.matrix: got 5 (allowed: an integer in [0, 1])"),
-        ({"traffic": {"train_fraction": 1.0}}, "traffic.train_fraction: got 1.0"),
+        (
+            {"traffic": {"matrix": 5}},
+            "traffic.matrix: 5 is out of range (allowed: an integer in [0, 1])",
+        ),
+        (
+            {"traffic": {"train_fraction": 1.0}},
+            "traffic.train_fraction: 1 is out of range (allowed: a number in [0, 1))",
+        ),
         ({"flavour": 1}, "instance: got ['flavour']"),
     ],
 )
@@ -147,6 +171,24 @@ def test_traffic_is_seeded_normal_and_split_80_20():
     assert first.matrix_index == 320
     np.testing.assert_array_equal(first.demand, rates[320])
     np.testing.assert_array_equal(first.with_matrix(7).demand, rates[7])
+
+
+def test_with_matrix_shares_the_network_data_and_changes_only_the_demand():
+    base = Instance.load("abilene")
+    paths, edges, demand = base.paths, base.edges, base.demand  # computed once, here
+    other = base.with_matrix(7)
+    assert other.matrix_index == 7 and base.matrix_index != 7
+    assert other.paths is paths and other.edges is edges
+    assert other.traffic_matrices is base.traffic_matrices
+    assert not np.array_equal(other.demand, demand)
+    # a fresh instance computes the same data: sharing changes nothing but the time
+    fresh = Instance.load("abilene").with_matrix(7)
+    assert fresh.paths.nodes == paths.nodes
+    np.testing.assert_array_equal(fresh.paths.g, paths.g)
+    np.testing.assert_array_equal(fresh.demand, other.demand)
+    # nothing computed yet on the source: nothing shared, computed on first use
+    lazy = Instance.load("abilene").with_matrix(3)
+    assert "paths" not in lazy.__dict__ and lazy.paths.n_paths == paths.n_paths
 
 
 def test_sampled_pairs_are_distinct_seeded_and_in_range():
@@ -290,7 +332,7 @@ def test_waxman_instances_hash_and_round_trip():
     assert hash(instance) == hash(Instance.from_dict(data))
     assert Instance.from_dict(instance.to_dict()) == instance
     assert instance.n_nodes == 30 and instance.n_demands == 5
-    with pytest.raises(ValueError, match=r"network\.waxman\.beta: got 2\.0"):
+    with pytest.raises(ValueError, match=r"network\.waxman\.beta: 2 is out of range"):
         Instance.from_dict({"network": {"waxman": {"beta": 2.0}}})
     with pytest.raises(ValueError, match=r"network\.waxman: got \['size'\]"):
         Instance.from_dict({"network": {"waxman": {"size": 2}}})
