@@ -15,6 +15,24 @@ The LP relaxation decouples: with ``y_e`` continuous the capacity rows are tight
 and each demand takes its cheapest usable path at ``g_p (sum cost_e + sum cost_f L_e / C_e)``
 per delivered pair/s; :func:`relaxation_bound` is that closed form and :func:`solve_lp_bound`
 the same bound from HiGHS.
+
+Strengthened model (``strengthen=True``). Costs are ``>= 0``, so scaling down any excess
+delivery never raises the cost nor breaks a capacity row or a cap: some optimal plan has
+``sum_{p in P_d} x_p / g_p = D_d`` for every served demand (dominance), hence
+``x_p <= g_p D_d``. Restricted to such plans, with ``y_e`` integer:
+
+* ``"path"`` cuts ``x_p <= min(C_e, g_p D_d) y_e`` for each usable path ``p`` and edge ``e in
+  p``: ``y_e = 0`` forces ``x_p = 0`` through the capacity row; ``y_e >= 1`` gives
+  ``x_p <= g_p D_d <= g_p D_d y_e`` and ``x_p <= C_e y_e``.
+* ``"demand"`` cuts ``sum_{p in P_d, e in p} x_p <= min(C_e, D_d G_de) y_e`` with
+  ``G_de = max_{p in P_d, e in p} g_p``: the left side is ``<= C_e y_e`` (capacity row) and
+  ``<= G_de sum_p x_p / g_p = G_de D_d``; with ``y_e = 0`` it is 0, with ``y_e >= 1``
+  ``min(C_e y_e, G_de D_d) <= min(C_e, G_de D_d) y_e``.
+
+Both also set the bounds ``x_p <= g_p D_d``. Every cut holds at one optimal plan of the plain
+ILP, so the strengthened ILP has the same optimum, and its LP relaxation (``y`` continuous) is a
+relaxation of a model with that optimum: a valid lower bound, never weaker than the plain LP
+(the plain rows are kept). A strengthened plan is a plan of the original problem.
 """
 
 from __future__ import annotations
@@ -28,6 +46,9 @@ from numpy.typing import ArrayLike, NDArray
 from qnet_envs.planning.plan import Evaluation, Plan, evaluate
 from qnet_envs.planning.problem import Instance
 from qnet_envs.solvers import LinearProgram, from_coo, solve
+from qnet_envs.validation import check_choice
+
+CUTS = ("demand", "path")
 
 FloatArray = NDArray[np.float64]
 
@@ -52,10 +73,46 @@ class ILPResult:
         return self.plan is not None
 
 
+def _cut_rows(
+    instance: Instance, columns: NDArray[np.int64], cuts: str
+) -> tuple[NDArray[np.int64], NDArray[np.int64], FloatArray, NDArray[np.int64], FloatArray]:
+    """Linking cuts (module docstring) as COO entries with local row numbers: ``x`` entries
+    ``(rows, cols, 1)`` and one ``y`` entry per row ``(row, edge, -coefficient)``."""
+    paths, edges = instance.paths, instance.edges
+    col_of_path = -np.ones(paths.n_paths, dtype=np.int64)
+    col_of_path[columns] = np.arange(columns.size)
+    keep = col_of_path[paths.edge_path] >= 0
+    ent_path = paths.edge_path[keep]
+    ent_edge = paths.edge_index[keep].astype(np.int64)
+    ent_col = col_of_path[ent_path]
+    cap = edges.fiber_capacity[ent_edge]
+    d = paths.demand[ent_path]
+    g = paths.g[ent_path]
+    if cuts == "path":
+        n = ent_col.size
+        row = np.arange(n)
+        coef = np.minimum(cap, g * instance.demand[d])
+        return row, ent_col, np.ones(n), ent_edge, -coef
+    key = d.astype(np.int64) * edges.n_edges + ent_edge
+    uniq, row = np.unique(key, return_inverse=True)
+    gmax = np.zeros(uniq.size)
+    np.maximum.at(gmax, row, g)
+    u_d, u_e = uniq // edges.n_edges, uniq % edges.n_edges
+    coef = np.minimum(edges.fiber_capacity[u_e], instance.demand[u_d] * gmax)
+    return row, ent_col, np.ones(row.size), u_e, -coef
+
+
 def build_model(
-    instance: Instance, upper_bounds: ArrayLike | None = None, *, relax: bool = False
+    instance: Instance,
+    upper_bounds: ArrayLike | None = None,
+    *,
+    relax: bool = False,
+    strengthen: bool = False,
+    cuts: str = "demand",
 ) -> tuple[LinearProgram, NDArray[np.int64]]:
-    """The ILP (or its LP relaxation) and the candidate path of each ``x`` column."""
+    """The ILP (or its LP relaxation) and the candidate path of each ``x`` column;
+    ``strengthen`` adds the ``cuts`` family and the bounds ``x_p <= g_p D_d``."""
+    check_choice("cuts", cuts, CUTS)
     paths, edges = instance.paths, instance.edges
     columns = np.flatnonzero(paths.usable)
     n_x, n_e = columns.size, edges.n_edges
@@ -75,6 +132,8 @@ def build_model(
         if np.any(np.isnan(bounds)) or np.any(bounds < 0):
             raise ValueError("upper_bounds: got NaN or a negative bound (allowed: >= 0 or inf)")
         upper = bounds[columns]
+    if strengthen:
+        upper = np.minimum(upper, paths.g[columns] * demand[paths.demand[columns]])
     # demand rows: x_p / g_p for usable paths of served demands
     d_rows = demand_row[paths.demand[columns]]
     d_vals = 1.0 / paths.g[columns]
@@ -91,6 +150,15 @@ def build_model(
     cost = np.concatenate([paths.unit_cost[columns], edges.fiber_cost])
     row_lower = np.concatenate([demand[served], np.full(n_e, -np.inf)])
     row_upper = np.concatenate([np.full(served.size, np.inf), np.zeros(n_e)])
+    if strengthen:
+        k_rows, k_cols, k_vals, y_rows, y_coef = _cut_rows(instance, columns, cuts)
+        n_cut = int(y_rows.size)
+        rows = np.concatenate([rows, n_rows + k_rows, n_rows + np.arange(n_cut)])
+        cols = np.concatenate([cols, k_cols, n_x + y_rows])
+        vals = np.concatenate([vals, k_vals, y_coef])
+        row_lower = np.r_[row_lower, np.full(n_cut, -np.inf)]
+        row_upper = np.r_[row_upper, np.zeros(n_cut)]
+        n_rows += n_cut
     integrality = None if relax else np.r_[np.zeros(n_x, bool), np.ones(n_e, bool)]
     lp = from_coo(
         cost,
@@ -122,6 +190,8 @@ def solve_ilp(
     *,
     mip_rel_gap: float | None = None,
     threads: int = 1,
+    strengthen: bool = False,
+    cuts: str = "demand",
 ) -> ILPResult:
     """Solve the planning ILP with HiGHS (module docstring).
 
@@ -132,12 +202,15 @@ def solve_ilp(
         warm_start: a plan offered as the MIP start (its flows on unusable paths are dropped).
         mip_rel_gap: HiGHS's stopping gap (default 1e-4).
         threads: HiGHS threads.
+        strengthen: add the linking cuts and ``x_p <= g_p D_d`` (module docstring; same
+            optimum, tighter relaxation).
+        cuts: ``"demand"`` or ``"path"``, the cut family when strengthening.
 
     Returns:
         :class:`ILPResult`; ``status`` is the solver layer's (``"optimal"``, ``"time_limit"``,
         ``"infeasible"``, ...), ``gap`` HiGHS's relative MIP gap.
     """
-    lp, columns = build_model(instance, upper_bounds)
+    lp, columns = build_model(instance, upper_bounds, strengthen=strengthen, cuts=cuts)
     start = None
     if warm_start is not None:
         if warm_start.x.shape != (instance.paths.n_paths,) or warm_start.y.shape != (
@@ -176,9 +249,16 @@ def relaxation_bound(instance: Instance) -> float:
     return float(instance.demand[served] @ best[served])
 
 
-def solve_lp_bound(instance: Instance, time_limit: float | None = 60.0) -> ILPResult:
-    """The LP relaxation solved by HiGHS (``y`` continuous); its objective is a lower bound."""
-    lp, columns = build_model(instance, relax=True)
+def solve_lp_bound(
+    instance: Instance,
+    time_limit: float | None = 60.0,
+    strengthen: bool = False,
+    cuts: str = "demand",
+) -> ILPResult:
+    """The LP relaxation solved by HiGHS (``y`` continuous); its objective is a lower bound on
+    the ILP optimum. With ``strengthen`` it relaxes the strengthened model, whose optimum equals
+    the plain ILP's by dominance (module docstring), so it is still a valid lower bound."""
+    lp, columns = build_model(instance, relax=True, strengthen=strengthen, cuts=cuts)
     result = solve(lp, time_limit=time_limit)
     plan = None
     if result.x is not None:

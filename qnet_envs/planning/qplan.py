@@ -175,9 +175,11 @@ def solve_qplan(
     *,
     threads: int = 1,
     mip_rel_gap: float | None = None,
+    strengthen: bool = False,
 ) -> ILPResult:
     """QPLAN's second stage: the ILP under caps ``alpha * x_p^first``, warm-started from the
-    repaired first-stage plan (module docstring).
+    repaired first-stage plan (module docstring). ``strengthen`` passes through to
+    :func:`~qnet_envs.planning.ilp.solve_ilp` (linking cuts; the caps still apply).
 
     Returns:
         :class:`~qnet_envs.planning.ilp.ILPResult` as :func:`solve_ilp` (``bound`` and ``gap``
@@ -200,6 +202,7 @@ def solve_qplan(
         warm_start=start,
         threads=threads,
         mip_rel_gap=mip_rel_gap,
+        strengthen=strengthen,
     )
     lp_bound = relaxation_bound(instance)
     cost = result.evaluation.total_cost if result.evaluation is not None else float("nan")
