@@ -16,6 +16,7 @@ reads. The last stage's final checkpoint is printed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import time
@@ -26,7 +27,8 @@ import torch
 from agents.marl import TrainArgs, train
 from agents.planning import with_matrix_shared, write_env_settings
 from qnet_envs.planning import Instance
-from qnet_envs.planning.batched import PlanningBatchedEnv
+from qnet_envs.planning.batched import PlanningBatchedEnv, resolve_credit
+from qnet_envs.validation import FieldError
 
 
 def env_factory(instance: Instance, settings: dict):
@@ -69,6 +71,12 @@ def main(argv: list[str] | None = None) -> Path | None:
         default=None,
         help="train on this many demands (drawn like traffic.pairs) instead of the instance's",
     )
+    parser.add_argument(
+        "--credit",
+        default="shared",
+        help='reward credit: "shared" (the cooperative reward), "own" (each agent its exact '
+        "share, scaled by the number of agents) or a weight in [0, 1] between them",
+    )
     parser.add_argument("--checkpoint-every", type=int, default=5)
     parser.add_argument(
         "--init-from", type=Path, default=None, help="initial weights of the first stage"
@@ -77,6 +85,14 @@ def main(argv: list[str] | None = None) -> Path | None:
     torch.set_num_threads(1)
     if len(args.steps) != len(args.instances):
         parser.error("--steps: one count per instance")
+    credit: str | float = args.credit
+    if credit not in ("shared", "own"):
+        with contextlib.suppress(ValueError):
+            credit = float(credit)
+    try:
+        resolve_credit(credit)
+    except FieldError as error:
+        parser.error(f"--{error}")
 
     def per_stage(values: list[int], i: int) -> int:
         return values[i] if len(values) > 1 else values[0]
@@ -86,6 +102,7 @@ def main(argv: list[str] | None = None) -> Path | None:
         "levels": args.levels,
         "unmet_penalty": args.unmet_penalty,
         "imbalance_penalty": args.imbalance_penalty,
+        "credit": credit,
     }
     previous: Path | None = args.init_from
     for i, (name, steps) in enumerate(zip(args.instances, args.steps, strict=True)):

@@ -23,12 +23,15 @@ from numpy.typing import NDArray
 
 from qnet_envs.planning import core
 from qnet_envs.planning.problem import Instance
+from qnet_envs.validation import FieldError, check_number, show
 
 InstanceLike = str | Path | Instance
 DEFAULT_ROUNDS = 4
 DEFAULT_LEVELS = 4
 DEFAULT_UNMET_PENALTY = 2.0
 DEFAULT_IMBALANCE_PENALTY = 0.1
+#: Named ``credit`` values: the weight of each agent's own share in its reward.
+CREDIT_NAMES: dict[str, float] = {"shared": 0.0, "own": 1.0}
 
 
 @functools.lru_cache(maxsize=8)
@@ -71,6 +74,20 @@ def _check_penalty(name: str, value: Any) -> float:
     return float(value)
 
 
+def resolve_credit(credit: Any) -> float:
+    """``credit`` as a weight in ``[0, 1]``: ``"shared"`` (0), ``"own"`` (1) or a number."""
+    if isinstance(credit, str):
+        if credit not in CREDIT_NAMES:
+            raise FieldError(
+                "credit", f"got {show(credit)}", '"shared", "own" or a number in [0, 1]'
+            )
+        return CREDIT_NAMES[credit]
+    try:
+        return check_number("credit", credit, 0.0, 1.0)
+    except FieldError as error:
+        raise FieldError("credit", error.problem, '"shared", "own" or a number in [0, 1]') from None
+
+
 def compile_layout(
     instance: InstanceLike = "abilene",
     rounds: int = DEFAULT_ROUNDS,
@@ -90,7 +107,9 @@ def compile_layout(
 
 class PlanningBatchedEnv:
     """The planning game with an agent axis (module docstring; arguments as the parallel env,
-    plus ``state_adjacency``: append the dense line-graph adjacency to ``state()``)."""
+    plus ``state_adjacency``: append the dense line-graph adjacency to ``state()``, and
+    ``credit``: ``"shared"`` (default, the cooperative reward), ``"own"`` or a weight in
+    ``[0, 1]``, see :func:`qnet_envs.planning.core.credited_rewards`)."""
 
     def __init__(
         self,
@@ -100,9 +119,11 @@ class PlanningBatchedEnv:
         unmet_penalty: float = DEFAULT_UNMET_PENALTY,
         imbalance_penalty: float = DEFAULT_IMBALANCE_PENALTY,
         state_adjacency: bool = False,
+        credit: str | float = "shared",
     ) -> None:
         if not isinstance(state_adjacency, bool):
             raise ValueError(f"state_adjacency: got {state_adjacency!r} (allowed: True, False)")
+        self.credit = resolve_credit(credit)
         self.layout = compile_layout(instance, rounds, levels, unmet_penalty, imbalance_penalty)
         self.state_adjacency = state_adjacency
         self.agent_ids = tuple(f"demand_{d}" for d in range(self.layout.n_agents))
@@ -156,7 +177,10 @@ class PlanningBatchedEnv:
         self._last = played
         done = self._round >= self.layout.rounds
         n = self.n_agents
-        rewards = np.full(n, played.reward, dtype=np.float32)
+        if self.credit == 0.0:
+            rewards = np.full(n, played.reward, dtype=np.float32)
+        else:
+            rewards = core.credited_rewards(self.layout, played, self.credit).astype(np.float32)
         terminated = np.full(n, done)
         truncated = np.zeros(n, dtype=bool)
         return self._observations(), rewards, terminated, truncated, self._info(played)
@@ -278,5 +302,6 @@ class PlanningBatchedEnv:
                 unmet=np.asarray(played.unmet),
                 imbalance=np.asarray(played.imbalance),
                 total_cost=np.asarray(played.total_cost),
+                agent_terms=played.agent_terms.copy(),
             )
         return info

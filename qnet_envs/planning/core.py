@@ -20,6 +20,15 @@ the unmet share of all demand, ``1 - sum_d min(delivered_d, D_d) / sum_d D_d``; 
 the demand-weighted mean, over demands with two or more usable paths, of ``max_j f_j - min_j
 f_j`` over their usable slots (``f_j = a_j / levels``): QPLAN keeps a demand's paths close for
 robustness to single link failures. Nothing here is random or touches PettingZoo.
+
+Each round also splits the three terms exactly over the agents (:attr:`Round.agent_terms`,
+columns in the order of :data:`AGENT_TERMS`, each column summing over agents to the round's
+term): agent ``d``'s capacity cost is that of its own flows, ``sum_p x_p sum_{e in p} cost_e``;
+each edge's fibre cost is shared in proportion to the agents' loads on it; its unmet term is
+``(D_d - min(delivered_d, D_d)) / sum D``; its imbalance term its spread times its weight in the
+weighted mean. :func:`credited_rewards` turns them into per-agent rewards for credit
+assignment (``credit`` 0: the cooperative reward for all; 1: each agent's own share, scaled by
+the number of agents so that the mean over agents is still the cooperative reward).
 """
 
 from __future__ import annotations
@@ -43,6 +52,8 @@ GLOBAL_FEATURES: tuple[str, ...] = (
     "cost_ratio",  # last round's total cost / cost_scale
     "unmet",  # last round's unmet share of all demand
 )
+#: Columns of :attr:`Round.agent_terms`: each agent's exact share of the reward's terms.
+AGENT_TERMS: tuple[str, ...] = ("cost_ratio", "unmet", "imbalance")
 #: Per-demand features of an observation, in order.
 DEMAND_FEATURES: tuple[str, ...] = (
     "rate",  # D_d / mean demand rate
@@ -90,6 +101,7 @@ class Round:
     unmet: float
     imbalance: float
     reward: float
+    agent_terms: FloatArray  # (n_agents, 3) AGENT_TERMS, columns summing to the terms above
 
     @property
     def total_cost(self) -> float:
@@ -253,6 +265,15 @@ def play_round(layout: Layout, actions: IntArray) -> Round:
     imbalance = float((spread * weight).sum() / weight.sum()) if weight.sum() > 0 else 0.0
     cost_ratio = (capacity_cost + fiber_cost) / layout.cost_scale
     reward = -(cost_ratio + layout.unmet_penalty * unmet + layout.imbalance_penalty * imbalance)
+    agent_cost = _agent_costs(layout, x, load, fibres)
+    agent_terms = np.stack(
+        [
+            agent_cost / layout.cost_scale,
+            (1.0 - satisfied) * demand / total if total > 0 else np.zeros_like(demand),
+            spread * weight / weight.sum() if weight.sum() > 0 else np.zeros_like(demand),
+        ],
+        axis=-1,
+    )
     return Round(
         levels=played,
         invalid=wrong.sum(axis=1).astype(np.int64),
@@ -266,7 +287,30 @@ def play_round(layout: Layout, actions: IntArray) -> Round:
         unmet=unmet,
         imbalance=imbalance,
         reward=float(reward),
+        agent_terms=agent_terms,
     )
+
+
+def _agent_costs(layout: Layout, x: FloatArray, load: FloatArray, fibres: FloatArray) -> FloatArray:
+    """``(n_agents,)`` cost units: own flows' capacity cost plus load-proportional fibre cost."""
+    paths, edges = layout.instance.paths, layout.instance.edges
+    fibre_cost = fibres * edges.fiber_cost
+    per_unit = edges.capacity_cost + np.divide(
+        fibre_cost, load, out=np.zeros_like(load), where=load > 0
+    )
+    # Fibres on an edge without load are none (ceil(0) = 0), so nothing is left unassigned.
+    incidence = x[paths.edge_path] * per_unit[paths.edge_index]
+    path_cost = np.bincount(paths.edge_path, weights=incidence, minlength=paths.n_paths)
+    return np.bincount(paths.demand, weights=path_cost, minlength=layout.n_agents)
+
+
+def credited_rewards(layout: Layout, played: Round, credit: float) -> FloatArray:
+    """``(n_agents,)`` rewards ``(1 - credit) r + credit * n * own_d`` (module docstring), with
+    ``r`` the cooperative reward and ``own_d = -(terms_d . (1, unmet_penalty,
+    imbalance_penalty))``; their mean over agents is ``r`` for every ``credit`` in ``[0, 1]``."""
+    weights = np.array([1.0, layout.unmet_penalty, layout.imbalance_penalty])
+    own = -layout.n_agents * (played.agent_terms @ weights)
+    return (1.0 - credit) * played.reward + credit * own
 
 
 def _path_extremes(layout: Layout, last: Round) -> tuple[FloatArray, FloatArray]:

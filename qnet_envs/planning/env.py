@@ -68,7 +68,13 @@ class PlanningParallelEnv(ParallelEnv):
     ``imbalance`` the demand-weighted mean spread ``max - min`` of a demand's fractions over
     its usable paths (QPLAN keeps them close for robustness to link failures).
     ``info["rewards"]`` holds the three components (``cost``, ``unmet``, ``imbalance``, as
-    the terms subtracted).
+    the terms subtracted). With ``credit="own"`` (or a weight ``w`` in ``[0, 1]``) agent ``d``
+    gets ``(1 - w) r + w n own_d`` instead, ``own_d`` minus its exact share of the same terms
+    (its flows' capacity cost, its load's share of each edge's fibres, its unmet demand, its
+    spread; ``info["own_terms"]``, the same keys as ``info["rewards"]``; the batched env's
+    ``info["agent_terms"]`` holds them unweighted, ``core.AGENT_TERMS``): the mean over agents
+    stays the cooperative reward, but each agent's reward now answers for its own choices
+    (``docs/planning-policy.md``).
 
     ## Starting State
     No round played: dynamic features are 0. ``reset(seed)`` seeds the action and
@@ -90,7 +96,8 @@ class PlanningParallelEnv(ParallelEnv):
     :class:`~qnet_envs.planning.Instance` (``instance.with_matrix(i)`` picks a traffic
     matrix). ``rounds``: refinement rounds (default 4). ``levels``: split resolution (default
     4). ``unmet_penalty`` (default 2) and ``imbalance_penalty`` (default 0.1): finite, >= 0.
-    ``state_adjacency``: append the adjacency to ``state()`` (default False).
+    ``state_adjacency``: append the adjacency to ``state()`` (default False). ``credit``:
+    ``"shared"`` (default), ``"own"`` or a weight in ``[0, 1]`` (Rewards).
 
     ## Version History
     * v0: initial release.
@@ -110,13 +117,14 @@ class PlanningParallelEnv(ParallelEnv):
         unmet_penalty: float = DEFAULT_UNMET_PENALTY,
         imbalance_penalty: float = DEFAULT_IMBALANCE_PENALTY,
         state_adjacency: bool = False,
+        credit: str | float = "shared",
         render_mode: str | None = None,
     ) -> None:
         if render_mode is not None:
             raise ValueError(f"render_mode: got {render_mode!r} (allowed: None)")
         self.render_mode = render_mode
         self.batched = PlanningBatchedEnv(
-            instance, rounds, levels, unmet_penalty, imbalance_penalty, state_adjacency
+            instance, rounds, levels, unmet_penalty, imbalance_penalty, state_adjacency, credit
         )
         self.possible_agents = list(self.batched.agent_ids)
         self.agents: list[str] = []
@@ -181,6 +189,9 @@ class PlanningParallelEnv(ParallelEnv):
             "unmet": float(self.layout.unmet_penalty * played.unmet),
             "imbalance": float(self.layout.imbalance_penalty * played.imbalance),
         }
+        own = played.agent_terms * np.array(
+            [1.0, self.layout.unmet_penalty, self.layout.imbalance_penalty]
+        )
         live = self.agents
         observations = {a: obs[self._index[a]] for a in live}
         rewards = {a: float(reward[self._index[a]]) for a in live}
@@ -192,6 +203,7 @@ class PlanningParallelEnv(ParallelEnv):
                 "satisfied": float(info["satisfied"][self._index[a]]),
                 "invalid_slots": int(info["invalid_slots"][self._index[a]]),
                 "rewards": dict(components),
+                "own_terms": dict(zip(components, own[self._index[a]].tolist(), strict=True)),
                 "total_cost": float(played.total_cost),
                 "unmet": float(played.unmet),
             }
