@@ -126,6 +126,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "scorer per choice; envs with an observation_layout, e.g. qvpn_v0)",
     )
     parser.add_argument(
+        "--gcn-layers",
+        type=int,
+        default=2,
+        help="graph convolutions of the 'gnn-transformer' actor (2; the paper compares 1, 2, 4)",
+    )
+    parser.add_argument(
         "--checkpoint-every", type=int, default=10, help="updates between checkpoints (0: end)"
     )
     parser.add_argument("--eval-episodes", type=int, default=10, help="greedy episodes at the end")
@@ -160,6 +166,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             critic=args.critic,
             per_agent_policies=args.per_agent_policies,
             actor=args.actor,
+            gcn_layers=args.gcn_layers,
             seed=args.seed,
             run_dir=args.run_dir,
             checkpoint_every=args.checkpoint_every,

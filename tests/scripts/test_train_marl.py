@@ -39,6 +39,8 @@ def _module():
         (["--mappo", "--ippo"], "not allowed with argument"),
         (["--n-envs", "3"], "--n-envs (3) must divide --steps-per-batch (512)"),
         (["--eval-episodes", "0"], "--eval-episodes must be >= 1"),
+        (["--gcn-layers", "0"], "--gcn-layers must be a positive integer, got 0"),
+        (["--gcn-layers", "-2"], "--gcn-layers must be a positive integer, got -2"),
     ],
 )
 def test_argument_errors(argv, message, capsys) -> None:
@@ -57,6 +59,8 @@ def test_defaults_and_critic_flags() -> None:
     assert args.train_args.critic == "ippo" and args.train_args.per_agent_policies
     assert module.parse_args(["--state-critic"]).train_args.critic == "state"
     assert module.parse_args(["--n-envs", "8"]).train_args.n_envs == 8
+    assert module.parse_args([]).train_args.gcn_layers == 2
+    assert module.parse_args(["--gcn-layers", "4"]).train_args.gcn_layers == 4
 
 
 def test_registered_names_resolve_to_their_parallel_env(monkeypatch) -> None:
