@@ -73,8 +73,8 @@ def main(argv: list[str] | None = None) -> Path | None:
     )
     parser.add_argument(
         "--credit",
-        default="shared",
-        help='reward credit: "shared" (the cooperative reward), "own" (each agent its exact '
+        default="team",
+        help='reward credit: "team" (the cooperative reward), "own" (each agent its exact '
         "share, scaled by the number of agents) or a weight in [0, 1] between them",
     )
     parser.add_argument("--checkpoint-every", type=int, default=5)
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> Path | None:
     if len(args.steps) != len(args.instances):
         parser.error("--steps: one count per instance")
     credit: str | float = args.credit
-    if credit not in ("shared", "own"):
+    if credit not in ("team", "own"):
         with contextlib.suppress(ValueError):
             credit = float(credit)
     try:

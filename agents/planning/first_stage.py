@@ -43,7 +43,7 @@ ENV_DEFAULTS: dict[str, Any] = {
     "rounds": DEFAULT_ROUNDS,
     "unmet_penalty": DEFAULT_UNMET_PENALTY,
     "imbalance_penalty": DEFAULT_IMBALANCE_PENALTY,
-    "credit": "shared",
+    "credit": "team",
 }
 
 

@@ -31,7 +31,7 @@ DEFAULT_LEVELS = 4
 DEFAULT_UNMET_PENALTY = 2.0
 DEFAULT_IMBALANCE_PENALTY = 0.1
 #: Named ``credit`` values: the weight of each agent's own share in its reward.
-CREDIT_NAMES: dict[str, float] = {"shared": 0.0, "own": 1.0}
+CREDIT_NAMES: dict[str, float] = {"team": 0.0, "own": 1.0}
 
 
 @functools.lru_cache(maxsize=8)
@@ -75,17 +75,17 @@ def _check_penalty(name: str, value: Any) -> float:
 
 
 def resolve_credit(credit: Any) -> float:
-    """``credit`` as a weight in ``[0, 1]``: ``"shared"`` (0), ``"own"`` (1) or a number."""
+    """``credit`` as a weight in ``[0, 1]``: ``"team"`` (0), ``"own"`` (1) or a number."""
     if isinstance(credit, str):
         if credit not in CREDIT_NAMES:
             raise FieldError(
-                "credit", f"got {show(credit)}", '"shared", "own" or a number in [0, 1]'
+                "credit", f"got {show(credit)}", '"team", "own" or a number in [0, 1]'
             )
         return CREDIT_NAMES[credit]
     try:
         return check_number("credit", credit, 0.0, 1.0)
     except FieldError as error:
-        raise FieldError("credit", error.problem, '"shared", "own" or a number in [0, 1]') from None
+        raise FieldError("credit", error.problem, '"team", "own" or a number in [0, 1]') from None
 
 
 def compile_layout(
@@ -108,7 +108,7 @@ def compile_layout(
 class PlanningBatchedEnv:
     """The planning game with an agent axis (module docstring; arguments as the parallel env,
     plus ``state_adjacency``: append the dense line-graph adjacency to ``state()``, and
-    ``credit``: ``"shared"`` (default, the cooperative reward), ``"own"`` or a weight in
+    ``credit``: ``"team"`` (default, the cooperative reward), ``"own"`` or a weight in
     ``[0, 1]``, see :func:`qnet_envs.planning.core.credited_rewards`)."""
 
     def __init__(
@@ -119,7 +119,7 @@ class PlanningBatchedEnv:
         unmet_penalty: float = DEFAULT_UNMET_PENALTY,
         imbalance_penalty: float = DEFAULT_IMBALANCE_PENALTY,
         state_adjacency: bool = False,
-        credit: str | float = "shared",
+        credit: str | float = "team",
     ) -> None:
         if not isinstance(state_adjacency, bool):
             raise ValueError(f"state_adjacency: got {state_adjacency!r} (allowed: True, False)")

@@ -97,7 +97,7 @@ class PlanningParallelEnv(ParallelEnv):
     matrix). ``rounds``: refinement rounds (default 4). ``levels``: split resolution (default
     4). ``unmet_penalty`` (default 2) and ``imbalance_penalty`` (default 0.1): finite, >= 0.
     ``state_adjacency``: append the adjacency to ``state()`` (default False). ``credit``:
-    ``"shared"`` (default), ``"own"`` or a weight in ``[0, 1]`` (Rewards).
+    ``"team"`` (default), ``"own"`` or a weight in ``[0, 1]`` (Rewards).
 
     ## Version History
     * v0: initial release.
@@ -117,7 +117,7 @@ class PlanningParallelEnv(ParallelEnv):
         unmet_penalty: float = DEFAULT_UNMET_PENALTY,
         imbalance_penalty: float = DEFAULT_IMBALANCE_PENALTY,
         state_adjacency: bool = False,
-        credit: str | float = "shared",
+        credit: str | float = "team",
         render_mode: str | None = None,
     ) -> None:
         if render_mode is not None:

@@ -71,7 +71,7 @@ def test_an_agent_with_no_flow_has_no_cost_and_all_its_demand_unmet() -> None:
     assert (played.agent_terms[np.arange(env.n_agents) != 3, 0] > 0).all()
 
 
-@pytest.mark.parametrize("credit", [0.0, 0.3, 1.0, "own", "shared"])
+@pytest.mark.parametrize("credit", [0.0, 0.3, 1.0, "own", "team"])
 def test_credited_rewards_average_to_the_cooperative_reward(credit: float | str) -> None:
     env = PlanningBatchedEnv("abilene", rounds=2, credit=credit)
     rng = np.random.default_rng(3)
@@ -119,13 +119,13 @@ def test_parallel_env_gives_the_batched_rewards_and_own_terms() -> None:
 
 @pytest.mark.parametrize("bad", ["mine", 1.5, -0.1, True, float("nan"), None])
 def test_bad_credit_is_a_field_error(bad: object) -> None:
-    with pytest.raises(FieldError, match=r"^credit: .*allowed: \"shared\", \"own\" or a number"):
+    with pytest.raises(FieldError, match=r"^credit: .*allowed: \"team\", \"own\" or a number"):
         PlanningBatchedEnv("tiny", credit=bad)  # type: ignore[arg-type]
 
 
 def test_credit_changes_only_the_rewards() -> None:
     """Observations, plans and info terms are the same under every credit."""
-    envs = [PlanningBatchedEnv("tiny", rounds=2, credit=c) for c in ("shared", 0.4, "own")]
+    envs = [PlanningBatchedEnv("tiny", rounds=2, credit=c) for c in ("team", 0.4, "own")]
     rng = np.random.default_rng(2)
     first = [env.reset()[0] for env in envs]
     for a, b in itertools.pairwise(first):
