@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -267,6 +268,15 @@ def primary(record: dict[str, Any]) -> tuple[str | None, dict[str, Any]]:
     return None, {}
 
 
+def tick_label(name: str, record: dict[str, Any]) -> str:
+    """The instance's name, with the policy checkpoint's folder name when the policy ran."""
+    source, rows = primary(record)
+    checkpoint = rows.get("first-stage", {}).get("settings", {}).get("checkpoint")
+    if source != "policy" or not checkpoint:
+        return name
+    return f"{name}\n({Path(checkpoint).name})"
+
+
 def method_rows(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
     _, rows = primary(record)
     out = dict(record.get("common", {}))
@@ -355,6 +365,7 @@ def plots(results: dict[str, Any], out: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     names = list(results)
+    ticks = [tick_label(name, results[name]) for name in names]
     written: list[Path] = []
     width = 0.8 / len(METHOD_ORDER)
 
@@ -367,7 +378,7 @@ def plots(results: dict[str, Any], out: Path) -> list[Path]:
             xs = np.arange(len(names)) + (j - (len(methods) - 1) / 2) * width
             drawn = ax.bar(xs, heights, width, label=method, color=COLORS.get(method))
             ax.bar_label(drawn, fmt=label, fontsize=6, rotation=90, padding=2)
-        ax.set_xticks(np.arange(len(names)), names)
+        ax.set_xticks(np.arange(len(names)), ticks, fontsize=7)
 
     def save(fig, tag: str) -> None:
         path = out.with_name(f"{out.name}-{tag}.png")
@@ -397,7 +408,8 @@ def plots(results: dict[str, Any], out: Path) -> list[Path]:
 
     fig, ax = plt.subplots(figsize=(7, 4))
     sat = [method_rows(results[n]).get("first-stage", {}).get("satisfied", np.nan) for n in names]
-    ax.bar(names, [np.nan if s is None else 100 * s for s in sat], color=COLORS["first-stage"])
+    ax.bar(ticks, [np.nan if s is None else 100 * s for s in sat], color=COLORS["first-stage"])
+    ax.tick_params(axis="x", labelsize=7)
     ax.axhline(85, color="red", ls="--", lw=0.8, label="85% target")
     ax.set_ylim(0, 105)
     ax.set_ylabel("satisfied demand (%)")
@@ -421,7 +433,11 @@ def plots(results: dict[str, Any], out: Path) -> list[Path]:
                         color=COLORS[method])  # fmt: skip
         ax.set_xlabel("failed links (%)")
         ax.set_ylabel("satisfied demand (%)")
-        ax.set_title(f"Fig. 7: satisfied demand under random link failures ({name})")
+        ax.set_title(
+            "Fig. 7: satisfied demand under random link failures\n"
+            + tick_label(name, results[name]),
+            fontsize=10,
+        )
         ax.legend(fontsize=8)
         save(fig, "fig7")
 
@@ -456,7 +472,7 @@ def plots(results: dict[str, Any], out: Path) -> list[Path]:
         xs = np.arange(len(names)) + (j - 1) * 0.25
         drawn = ax.bar(xs, values, 0.25, label=f"alpha {alpha:g}")
         ax.bar_label(drawn, fmt="%.4f", fontsize=6, rotation=90, padding=2)
-    ax.set_xticks(np.arange(len(names)), names)
+    ax.set_xticks(np.arange(len(names)), ticks, fontsize=7)
     ax.axhline(1.0, color="black", lw=0.8)
     ax.set_ylim(0, 1.25 * np.nanmax([ax.get_ylim()[1], 1.0]))
     ax.set_ylabel("QPLAN cost / best proven bound")
@@ -524,7 +540,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     json_path = args.out.with_suffix(".json")
     results: dict[str, Any] = json.loads(json_path.read_text()) if json_path.exists() else {}
-    command = "python scripts/reproduce_planning.py " + " ".join(argv or [])
+    command = "python scripts/reproduce_planning.py " + " ".join(
+        sys.argv[1:] if argv is None else argv
+    )
 
     for other in args.merge:
         merge_into(results, json.loads(other.read_text()))
