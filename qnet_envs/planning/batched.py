@@ -14,6 +14,7 @@ trajectories.
 from __future__ import annotations
 
 import functools
+import math
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from numpy.typing import NDArray
 
 from qnet_envs.planning import core
 from qnet_envs.planning.problem import Instance
-from qnet_envs.validation import FieldError, check_number, show
+from qnet_envs.validation import FieldError, check_integer, check_number, show
 
 InstanceLike = str | Path | Instance
 DEFAULT_ROUNDS = 4
@@ -61,26 +62,11 @@ def resolve_instance(instance: InstanceLike) -> Instance:
     )
 
 
-def _check_int(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-        raise ValueError(f"{name}: got {value!r} (allowed: an integer >= {low})")
-    return int(value)
-
-
-def _check_penalty(name: str, value: Any) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool)
-    if not ok or not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name}: got {value!r} (allowed: a finite number >= 0)")
-    return float(value)
-
-
 def resolve_credit(credit: Any) -> float:
     """``credit`` as a weight in ``[0, 1]``: ``"team"`` (0), ``"own"`` (1) or a number."""
     if isinstance(credit, str):
         if credit not in CREDIT_NAMES:
-            raise FieldError(
-                "credit", f"got {show(credit)}", '"team", "own" or a number in [0, 1]'
-            )
+            raise FieldError("credit", f"got {show(credit)}", '"team", "own" or a number in [0, 1]')
         return CREDIT_NAMES[credit]
     try:
         return check_number("credit", credit, 0.0, 1.0)
@@ -98,10 +84,10 @@ def compile_layout(
     """The validated, cached :class:`core.Layout` of the env arguments."""
     return _layout(
         resolve_instance(instance),
-        _check_int("rounds", rounds, 1),
-        _check_int("levels", levels, 1),
-        _check_penalty("unmet_penalty", unmet_penalty),
-        _check_penalty("imbalance_penalty", imbalance_penalty),
+        check_integer("rounds", rounds, 1),
+        check_integer("levels", levels, 1),
+        check_number("unmet_penalty", unmet_penalty, 0.0, math.inf, high_open=True),
+        check_number("imbalance_penalty", imbalance_penalty, 0.0, math.inf, high_open=True),
     )
 
 

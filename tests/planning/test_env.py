@@ -225,10 +225,13 @@ def test_pickle_mid_episode(tiny):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"rounds": 0}, "rounds: got 0 (allowed: an integer >= 1)"),
-        ({"levels": 1.5}, "levels: got 1.5"),
-        ({"unmet_penalty": -1.0}, "unmet_penalty: got -1.0 (allowed: a finite number >= 0)"),
-        ({"imbalance_penalty": float("nan")}, "imbalance_penalty: got nan"),
+        ({"rounds": 0}, "rounds: 0 is out of range (allowed: an integer >= 1)"),
+        ({"levels": 1.5}, "levels: 1.5 is not an integer (allowed: an integer >= 1)"),
+        ({"unmet_penalty": -1.0}, "unmet_penalty: -1 is out of range (allowed: a number >= 0)"),
+        (
+            {"imbalance_penalty": float("nan")},
+            "imbalance_penalty: nan is not a number (allowed: a number >= 0)",
+        ),
         ({"instance": 3}, "instance: got int"),
         ({"render_mode": "human"}, "render_mode: got 'human' (allowed: None)"),
         ({"state_adjacency": 1}, "state_adjacency: got 1"),
