@@ -15,7 +15,9 @@ same evaluation episodes (seeds ``10_000 + k``):
   ``--seeds`` training seeds of ``--steps`` env steps each; its training curve (the stochastic
   policy's cost per update) and its greedy policy's cost on the evaluation episodes, and on
   those episodes the clairvoyant MILP's cost from the very states the policy visits (a lower
-  bound on each of its steps).
+  bound on each of its steps). ``--credit own`` (or a weight in ``[0, 1]``) trains it on the
+  env's per-agent credit instead of the team reward (``credit`` in
+  ``docs/envs/offloading_v0.md``); those runs are cached apart from the team-credit ones.
 
 Every piece is cached as JSON under ``--run-dir`` (default ``runs/offloading``), so a stopped
 run resumes and ``--parts`` can split the work across processes (``heuristics``, ``optima``,
@@ -27,6 +29,7 @@ whatever pieces exist, naming the missing ones. ``--quick`` is a seconds-long sm
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import shlex
@@ -51,7 +54,9 @@ def qos_tag(qos: tuple[float, float]) -> str:
     return f"d{qos[0]:g}-e{qos[1]:g}"
 
 
-def env_factory(scenario: str, qos: tuple[float, float], variant: str = "discrete"):
+def env_factory(
+    scenario: str, qos: tuple[float, float], variant: str = "discrete", credit: str | float = "team"
+):
     from qnet_envs.offloading.env import parallel_env
 
     return functools.partial(
@@ -60,7 +65,22 @@ def env_factory(scenario: str, qos: tuple[float, float], variant: str = "discret
         qos=tuple(qos),
         variant=variant,
         reward_scale=REWARD_SCALE,
+        credit=credit,
     )
+
+
+def parse_credit(text: str) -> str | float:
+    """``--credit``: ``"team"``, ``"own"`` or a weight in ``[0, 1]`` (the env's ``credit``)."""
+    from qnet_envs.offloading.env import resolve_credit
+
+    value: str | float = text
+    with contextlib.suppress(ValueError):
+        value = float(text)
+    try:
+        resolve_credit(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return value
 
 
 def _cached(path: Path, compute) -> Any:
@@ -151,10 +171,19 @@ def actor_policy(actor):
     return act
 
 
-def mappo_key(actor: str, variant: str) -> str:
+def mappo_key(actor: str, variant: str, credit: str | float = "team") -> str:
     """The cache-file infix of a MAPPO configuration (empty for the first one recorded: the
-    MLP actor on the discrete variant, so its cached runs stay valid)."""
-    return "" if (actor, variant) == ("mlp", "discrete") else f"{variant}-{actor}-"
+    MLP actor on the discrete variant with the team reward, so its cached runs stay valid;
+    ``own-`` or ``credit<w>-`` for per-agent credit, ``w`` its weight)."""
+    from qnet_envs.offloading.env import resolve_credit
+
+    key = "" if (actor, variant) == ("mlp", "discrete") else f"{variant}-{actor}-"
+    weight = resolve_credit(credit)
+    if weight == 1.0:
+        key += "own-"
+    elif weight > 0.0:
+        key += f"credit{weight:g}-"
+    return key
 
 
 def run_mappo(
@@ -167,6 +196,7 @@ def run_mappo(
     run_dir: Path,
     actor: str = "mlp",
     variant: str = "discrete",
+    credit: str | float = "team",
 ) -> dict:
     import torch
 
@@ -174,7 +204,7 @@ def run_mappo(
     from agents.marl import TrainArgs, train
 
     torch.set_num_threads(1)
-    factory = env_factory(scenario, qos, variant)
+    factory = env_factory(scenario, qos, variant, credit)
     horizon = factory().scenario.horizon
     args = TrainArgs(
         total_steps=steps,
@@ -186,7 +216,9 @@ def run_mappo(
         gamma=0.9,
         seed=seed,
         actor=actor,
-        run_dir=str(run_dir / f"mappo-{mappo_key(actor, variant)}{qos_tag(qos)}-seed{seed}"),
+        run_dir=str(
+            run_dir / f"mappo-{mappo_key(actor, variant, credit)}{qos_tag(qos)}-seed{seed}"
+        ),
         checkpoint_every=10,
     )
     result = train(factory, args)
@@ -220,6 +252,7 @@ def run_mappo(
             "reward_scale": REWARD_SCALE,
             "actor": actor,
             "variant": variant,
+            "credit": credit,
         },
     }
 
@@ -426,6 +459,12 @@ def main(argv: list[str] | None = None) -> int:
         "--actor", default="mlp", help="MAPPO actor network (agents.marl.networks.ACTORS)"
     )
     parser.add_argument("--variant", default="discrete", choices=("discrete", "hybrid"))
+    parser.add_argument(
+        "--credit",
+        type=parse_credit,
+        default="team",
+        help='MAPPO reward credit: "team" (default), "own" or a weight in [0, 1] (env docs)',
+    )
     parser.add_argument("--quick", action="store_true", help="seconds-long smoke run (tiny)")
     args = parser.parse_args(argv)
     if args.quick:
@@ -466,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
             missing.append(f"{tag} optima")
         runs = {}
         for seed in range(args.seeds):
-            key = mappo_key(args.actor, args.variant)
+            key = mappo_key(args.actor, args.variant, args.credit)
             path = base / f"{tag}-mappo-{key}{args.steps}-seed{seed}.json"
             if "mappo" in parts or path.exists():
                 runs[str(seed)] = _cached(
@@ -481,6 +520,7 @@ def main(argv: list[str] | None = None) -> int:
                         base,
                         args.actor,
                         args.variant,
+                        args.credit,
                     ),
                 )
             else:

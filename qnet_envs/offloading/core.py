@@ -433,6 +433,38 @@ def step_cost(
     )
 
 
+#: The step cost's weighted terms, in the order of :func:`job_terms`' columns (and the keys of
+#: the env's ``info["rewards"]``).
+COST_TERMS = ("latency", "energy", "drop")
+
+
+def job_terms(layout: Layout, outcome: Outcome, placement: Placement) -> FloatArray:
+    """``(M, 3)``: each job's exact share of the step cost's weighted terms (columns
+    :data:`COST_TERMS`): ``d * job_latency / latency_scale_s``, ``e * job_energy /
+    energy_scale_j`` and ``drop_penalty * dropped share``. The cost is a sum over jobs, so the
+    rows add up to ``outcome.cost`` (up to rounding); a node without a job has a zero row."""
+    sc = layout.scenario
+    return np.stack(
+        [
+            sc.latency_weight * outcome.job_latency_s / sc.latency_scale_s,
+            sc.energy_weight * outcome.job_energy_j / sc.energy_scale_j,
+            sc.drop_penalty * placement.dropped,
+        ],
+        axis=1,
+    )
+
+
+def credited_rewards(
+    layout: Layout, outcome: Outcome, placement: Placement, credit: float, reward_scale: float
+) -> FloatArray:
+    """``(M,)`` rewards ``(1 - credit) r + credit * own_i``: ``r = -cost / reward_scale`` the
+    team reward, ``own_i = -M * (job i's cost share) / reward_scale`` (:func:`job_terms`); their
+    mean over agents is ``r`` for every ``credit`` in ``[0, 1]``."""
+    team = -outcome.cost / reward_scale
+    own = -layout.n_mobile * job_terms(layout, outcome, placement).sum(axis=1) / reward_scale
+    return (1.0 - credit) * team + credit * own
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class State:
     """Everything a step needs: the backlogs, the previous step's backlogs (what the remote

@@ -13,14 +13,29 @@ from pettingzoo import ParallelEnv
 
 from qnet_envs.offloading import core
 from qnet_envs.offloading.scenario import Scenario
+from qnet_envs.validation import FieldError, check_number, show
 
 ScenarioLike = str | Path | Scenario
 VARIANTS = ("discrete", "hybrid")
+#: Named ``credit`` values: the weight of each agent's own share in its reward.
+CREDIT_NAMES: dict[str, float] = {"team": 0.0, "own": 1.0}
 
 
 @functools.lru_cache(maxsize=8)
 def _shipped(name: str) -> Scenario:
     return Scenario.load(name)
+
+
+def resolve_credit(credit: Any) -> float:
+    """``credit`` as a weight in ``[0, 1]``: ``"team"`` (0), ``"own"`` (1) or a number."""
+    if isinstance(credit, str):
+        if credit not in CREDIT_NAMES:
+            raise FieldError("credit", f"got {show(credit)}", '"team", "own" or a number in [0, 1]')
+        return CREDIT_NAMES[credit]
+    try:
+        return check_number("credit", credit, 0.0, 1.0)
+    except FieldError as error:
+        raise FieldError("credit", error.problem, '"team", "own" or a number in [0, 1]') from None
 
 
 def resolve_scenario(scenario: ScenarioLike) -> Scenario:
@@ -81,14 +96,21 @@ class OffloadingParallelEnv(ParallelEnv):
     agent's own features.
 
     ## Rewards
-    Shared: every agent receives ``-cost / reward_scale`` of the step, ``cost = d * latency /
-    latency_scale_s + e * energy / energy_scale_j + drop_penalty * dropped`` with the QoS
-    weights ``(d, e)``, latency the sum over jobs of each job's completion time (the latest of
-    its portions: backlog, then the node's whole new work, plus the transfer of a teleported
-    share), energy the computing power times run time plus the raw pairs' energy, and
-    ``dropped`` the dropped job shares. ``info[agent]["rewards"]`` holds the three weighted
-    components (divided by ``reward_scale`` too; they sum to the reward), ``info[agent]["cost"]``
-    the unscaled cost.
+    Cooperative (``credit="team"``, the default): every agent receives ``-cost / reward_scale``
+    of the step, ``cost = d * latency / latency_scale_s + e * energy / energy_scale_j +
+    drop_penalty * dropped`` with the QoS weights ``(d, e)``, latency the sum over jobs of each
+    job's completion time (the latest of its portions: backlog, then the node's whole new work,
+    plus the transfer of a teleported share), energy the computing power times run time plus
+    the raw pairs' energy, and ``dropped`` the dropped job shares. ``info[agent]["rewards"]``
+    holds the three weighted components (divided by ``reward_scale`` too; they sum to the
+    team reward), ``info[agent]["cost"]`` the unscaled cost. The cost is a sum over jobs, so
+    each agent has an exact share of every term (``core.job_terms``: its job's latency, energy
+    and dropped share; zero without a job): ``info[agent]["own_rewards"]`` (the same keys,
+    summing over agents to ``info[agent]["rewards"]``) and ``info[agent]["own_cost"]``
+    (unscaled). With ``credit="own"`` agent ``i`` receives ``-M * own_cost_i / reward_scale``
+    (``M`` agents) instead, and with a weight ``w`` in ``[0, 1]`` ``(1 - w) team + w own``
+    (``core.credited_rewards``): the mean over agents stays the team reward, but each agent's
+    reward now answers for its own job.
 
     ## Starting State
     Empty queues; jobs and the first step's links drawn from the seed.
@@ -98,14 +120,16 @@ class OffloadingParallelEnv(ParallelEnv):
 
     ## Info
     Per agent: the step's ``cost``, ``latency_s``, ``energy_j``, ``dropped_jobs`` (global),
-    ``job_latency_s``, ``job_energy_j``, ``local_share``, ``remote_share``, ``dropped_share`` and
-    ``reason`` (``core.REASONS``) of its own job, ``rewards``; ``action_mask`` in the discrete
-    variant (also in the reset's info).
+    ``job_latency_s``, ``job_energy_j``, ``local_share``, ``remote_share``, ``dropped_share``,
+    ``reason`` (``core.REASONS``), ``own_cost`` and ``own_rewards`` of its own job,
+    ``rewards``; ``action_mask`` in the discrete variant (also in the reset's info).
 
     ## Arguments
     ``scenario``: a shipped name (``scenarios/offloading/<name>.toml``, default ``"default"``),
     a TOML path or a :class:`~qnet_envs.offloading.Scenario`. ``qos``: ``(d, e)`` overriding
     the scenario's weights (each in [0, 1]). ``variant``: ``"discrete"`` or ``"hybrid"``.
+    ``reward_scale``: the cost's divisor in the reward (a finite number > 0, default 1).
+    ``credit``: ``"team"`` (default), ``"own"`` or a weight in ``[0, 1]`` (Rewards).
     ``render_mode``: ``None`` or ``"rgb_array"``.
 
     ## Version History
@@ -124,6 +148,7 @@ class OffloadingParallelEnv(ParallelEnv):
         qos: tuple[float, float] | None = None,
         variant: str = "discrete",
         reward_scale: float = 1.0,
+        credit: str | float = "team",
         render_mode: str | None = None,
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -137,6 +162,7 @@ class OffloadingParallelEnv(ParallelEnv):
         if not scale_ok or not np.isfinite(reward_scale) or reward_scale <= 0:
             raise ValueError(f"reward_scale: got {reward_scale!r} (allowed: a finite number > 0)")
         self.reward_scale = float(reward_scale)
+        self.credit = resolve_credit(credit)
         resolved = resolve_scenario(scenario)
         if qos is not None:
             if not isinstance(qos, tuple | list) or len(qos) != 2:
@@ -221,6 +247,14 @@ class OffloadingParallelEnv(ParallelEnv):
             "drop": -sc.drop_penalty * outcome.dropped,
         }
         weighted = {k: v / self.reward_scale for k, v in weighted.items()}
+        terms = core.job_terms(self.layout, outcome, placement)
+        own = -terms / self.reward_scale
+        if self.credit == 0.0:
+            per_agent = np.full(self.layout.n_mobile, float(reward))
+        else:
+            per_agent = core.credited_rewards(
+                self.layout, outcome, placement, self.credit, self.reward_scale
+            )
         infos = {}
         for i, agent in enumerate(self.agents):
             infos[agent] = {
@@ -232,10 +266,13 @@ class OffloadingParallelEnv(ParallelEnv):
                 "dropped_share": float(placement.dropped[i]),
                 "reason": core.REASONS[placement.reason[i]],
                 "rewards": dict(weighted),
+                "own_cost": float(terms[i].sum()),
+                "own_rewards": dict(zip(core.COST_TERMS, own[i].tolist(), strict=True)),
             }
         self._add_masks(infos)
         observations = self._observations()
-        rewards = dict.fromkeys(self.agents, float(reward))
+        index = {a: i for i, a in enumerate(self.possible_agents)}
+        rewards = {a: float(per_agent[index[a]]) for a in self.agents}
         terminations = dict.fromkeys(self.agents, done)
         truncations = dict.fromkeys(self.agents, False)
         if done:

@@ -125,3 +125,45 @@ def test_a_missing_piece_is_named_not_invented(reproduce, quick_run):
 def test_the_mappo_cache_key_keeps_the_first_configuration(reproduce):
     assert reproduce.mappo_key("mlp", "discrete") == ""
     assert reproduce.mappo_key("target-scorer", "hybrid") == "hybrid-target-scorer-"
+    assert reproduce.mappo_key("mlp", "discrete", "team") == ""
+    assert reproduce.mappo_key("mlp", "discrete", 0.0) == ""
+    assert reproduce.mappo_key("mlp", "discrete", "own") == "own-"
+    assert reproduce.mappo_key("mlp", "discrete", 1.0) == "own-"
+    assert reproduce.mappo_key("mlp", "discrete", 0.5) == "credit0.5-"
+    assert reproduce.mappo_key("target-scorer", "hybrid", "own") == "hybrid-target-scorer-own-"
+
+
+def test_credit_reaches_the_env_and_keeps_its_own_cache(reproduce, quick_run, monkeypatch):
+    work, argv, report = quick_run
+    (run,) = report["pieces"][TAG]["mappo"].values()
+    assert run["args"]["credit"] == "team"
+    factory = reproduce.env_factory("tiny", (0.5, 0.5), credit="own")
+    assert factory().credit == 1.0
+    calls = []
+
+    def fake_run_mappo(*args):
+        calls.append(args)
+        return run
+
+    monkeypatch.setattr(reproduce, "run_mappo", fake_run_mappo)
+    out = [*argv[:-1], str(work / "own"), "--parts", "mappo", "--credit", "own"]
+    assert reproduce.main(out) == 0
+    (call,) = calls  # the team-credit run in the cache was not reused
+    assert call[-1] == "own"
+    assert (work / "runs" / "tiny" / f"{TAG}-mappo-own-640-seed0.json").exists()
+    assert (work / "runs" / "tiny" / f"{TAG}-mappo-640-seed0.json").exists()
+    assert reproduce.main(out) == 0
+    assert len(calls) == 1  # now cached
+
+
+@pytest.mark.parametrize("bad", ["mine", "1.5", "-0.1"])
+def test_a_bad_credit_is_refused_by_the_parser(reproduce, bad, capsys):
+    with pytest.raises(SystemExit):
+        reproduce.main(["--credit", bad, "--parts", ""])
+    assert "credit: " in capsys.readouterr().err
+
+
+def test_credit_parses_names_and_weights(reproduce):
+    assert reproduce.parse_credit("own") == "own"
+    assert reproduce.parse_credit("team") == "team"
+    assert reproduce.parse_credit("0.5") == 0.5
